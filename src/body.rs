@@ -1,0 +1,310 @@
+//! Sans-IO body decoding: Content-Length, chunked, and close-delimited bodies, and the rule that
+//! a body ended early is an error.
+
+use crate::error::{Error, Result};
+use crate::response::{BodyFraming, MAX_HEAD_BYTES};
+
+/// The longest chunk-size line (size, extensions, CRLF) accepted.
+pub const MAX_CHUNK_LINE: usize = 4096;
+
+/// Decodes one response body from the bytes that follow its head.
+#[derive(Debug)]
+pub struct BodyDecoder {
+    state: State,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    /// This many bytes remain of a Content-Length body.
+    Remaining(u64),
+    /// Reading until the connection closes.
+    UntilClose,
+    /// Reading a chunk-size line (collected so far).
+    ChunkSize(Vec<u8>),
+    /// This many bytes remain of the current chunk's data.
+    ChunkData(u64),
+    /// The CRLF after a chunk's data (how much of it has been seen).
+    ChunkDataEnd(Vec<u8>),
+    /// Trailer fields after the last chunk: the current line and the section's size so far.
+    Trailers { line: Vec<u8>, total: usize },
+    /// The body is complete.
+    Done,
+}
+
+impl BodyDecoder {
+    /// A decoder for a body with the given framing.
+    pub fn new(framing: BodyFraming) -> Self {
+        let state = match framing {
+            BodyFraming::Empty | BodyFraming::ContentLength(0) => State::Done,
+            BodyFraming::ContentLength(len) => State::Remaining(len),
+            BodyFraming::Chunked => State::ChunkSize(Vec::new()),
+            BodyFraming::CloseDelimited => State::UntilClose,
+        };
+        BodyDecoder { state }
+    }
+
+    /// Whether the whole body has been decoded.
+    pub fn is_complete(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Decodes from `input`, appending at most `max` body bytes to `out`. Returns how many
+    /// bytes of `input` were consumed; bytes beyond the body's end are never consumed.
+    pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>, max: usize) -> Result<usize> {
+        let mut used = 0;
+        let mut room = max;
+        while used < input.len() {
+            let rest = &input[used..];
+            match &mut self.state {
+                State::Done => break,
+                State::UntilClose => {
+                    let n = rest.len().min(room);
+                    out.extend_from_slice(&rest[..n]);
+                    used += n;
+                    room -= n;
+                }
+                State::Remaining(left) | State::ChunkData(left) => {
+                    let n = rest.len().min(room).min(usize::try_from(*left).unwrap_or(usize::MAX));
+                    out.extend_from_slice(&rest[..n]);
+                    used += n;
+                    room -= n;
+                    *left -= n as u64;
+                    if *left == 0 {
+                        self.state = match self.state {
+                            State::Remaining(_) => State::Done,
+                            _ => State::ChunkDataEnd(Vec::new()),
+                        };
+                    }
+                }
+                State::ChunkSize(line) => {
+                    used += take_line(rest, line, MAX_CHUNK_LINE, "chunk-size line")?;
+                    if line.ends_with(b"\n") {
+                        let size = parse_chunk_size(line)?;
+                        self.state = if size == 0 {
+                            State::Trailers {
+                                line: Vec::new(),
+                                total: 0,
+                            }
+                        } else {
+                            State::ChunkData(size)
+                        };
+                    }
+                }
+                State::ChunkDataEnd(seen) => {
+                    used += take_line(rest, seen, 2, "chunk data terminator")?;
+                    if seen.ends_with(b"\n") {
+                        if seen.as_slice() != b"\r\n" {
+                            return Err(Error::HttpProtocol("chunk data not followed by CRLF".into()));
+                        }
+                        self.state = State::ChunkSize(Vec::new());
+                    }
+                }
+                State::Trailers { line, total } => {
+                    let before = line.len();
+                    let n = take_line(rest, line, MAX_HEAD_BYTES, "trailer line")?;
+                    used += n;
+                    *total += line.len() - before;
+                    if *total > MAX_HEAD_BYTES {
+                        return Err(Error::HeaderSectionTooLarge(MAX_HEAD_BYTES as u32));
+                    }
+                    if line.ends_with(b"\n") {
+                        if line.as_slice() == b"\r\n" {
+                            self.state = State::Done;
+                        } else if !line.ends_with(b"\r\n") {
+                            return Err(Error::HttpProtocol("trailer line not ended by CRLF".into()));
+                        } else {
+                            line.clear();
+                        }
+                    }
+                }
+            }
+            if room == 0 && !matches!(self.state, State::Done) {
+                // The caller's buffer is full; framing bytes are consumed on the next call.
+                if matches!(self.state, State::UntilClose | State::Remaining(_) | State::ChunkData(_)) {
+                    break;
+                }
+            }
+        }
+        Ok(used)
+    }
+
+    /// Called when the connection has ended. `clean` says whether it ended properly (TLS
+    /// close_notify, or a TCP FIN on plain HTTP). Only a complete body, or a close-delimited
+    /// body ended cleanly, is accepted.
+    pub fn finish(&mut self, clean: bool) -> Result<()> {
+        match &self.state {
+            State::Done => Ok(()),
+            State::UntilClose if clean => {
+                self.state = State::Done;
+                Ok(())
+            }
+            State::UntilClose => Err(Error::Incomplete(
+                "connection closed without TLS close_notify; the body may be truncated".into(),
+            )),
+            State::Remaining(left) => Err(Error::Incomplete(format!(
+                "connection closed with {left} bytes of the Content-Length body missing"
+            ))),
+            _ => Err(Error::Incomplete(
+                "connection closed before the end of the chunked body".into(),
+            )),
+        }
+    }
+}
+
+/// Moves bytes from `input` into `line` up to and including the first LF. Returns how many
+/// were moved. A line longer than `limit` is an error.
+fn take_line(input: &[u8], line: &mut Vec<u8>, limit: usize, what: &str) -> Result<usize> {
+    let n = match input.iter().position(|&b| b == b'\n') {
+        Some(lf) => lf + 1,
+        None => input.len(),
+    };
+    if line.len() + n > limit {
+        return Err(Error::HttpProtocol(format!("{what} longer than {limit} bytes")));
+    }
+    line.extend_from_slice(&input[..n]);
+    Ok(n)
+}
+
+/// Parses `1a;ext=v\r\n`: hex digits, optional extensions (ignored), CRLF.
+fn parse_chunk_size(line: &[u8]) -> Result<u64> {
+    let invalid = || {
+        Error::HttpProtocol(format!(
+            "invalid chunk-size line {:?}",
+            String::from_utf8_lossy(line)
+        ))
+    };
+    let body = line.strip_suffix(b"\r\n").ok_or_else(invalid)?;
+    let digits_end = body
+        .iter()
+        .position(|&b| !b.is_ascii_hexdigit())
+        .unwrap_or(body.len());
+    let (digits, rest) = body.split_at(digits_end);
+    let rest_ok = rest.is_empty()
+        || rest.trim_ascii_start().starts_with(b";") && !rest.contains(&b'\r');
+    if digits.is_empty() || digits.len() > 16 || !rest_ok {
+        return Err(invalid());
+    }
+    let text = std::str::from_utf8(digits).map_err(|_| invalid())?;
+    u64::from_str_radix(text, 16).map_err(|_| invalid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `input` in pieces of `step` bytes, reading at most `max` per call, like the glue.
+    fn decode_all(framing: BodyFraming, input: &[u8], step: usize, max: usize) -> Result<Vec<u8>> {
+        let mut decoder = BodyDecoder::new(framing);
+        let mut out = Vec::new();
+        let mut pending: Vec<u8> = Vec::new();
+        let mut fed = 0;
+        while !decoder.is_complete() {
+            if pending.is_empty() {
+                if fed == input.len() {
+                    decoder.finish(true)?;
+                    break;
+                }
+                let end = (fed + step).min(input.len());
+                pending.extend_from_slice(&input[fed..end]);
+                fed = end;
+            }
+            let mut piece = Vec::new();
+            let used = decoder.decode(&pending, &mut piece, max)?;
+            assert!(piece.len() <= max);
+            out.extend_from_slice(&piece);
+            pending.drain(..used);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn content_length_body_stops_at_its_length() {
+        let mut d = BodyDecoder::new(BodyFraming::ContentLength(5));
+        let mut out = Vec::new();
+        assert_eq!(d.decode(b"helloEXTRA", &mut out, 100).unwrap(), 5);
+        assert_eq!(out, b"hello");
+        assert!(d.is_complete());
+    }
+
+    #[test]
+    fn short_content_length_body_is_incomplete() {
+        let mut d = BodyDecoder::new(BodyFraming::ContentLength(10));
+        d.decode(b"hello", &mut Vec::new(), 100).unwrap();
+        assert!(matches!(d.finish(true), Err(Error::Incomplete(_))));
+    }
+
+    #[test]
+    fn chunked_body_decodes_in_any_split_and_any_read_size() {
+        let wire = b"5;name=value\r\nhello\r\n1\r\n \r\n6\r\nworld!\r\n0\r\nX-Trailer: t\r\n\r\n";
+        for step in 1..wire.len() {
+            for max in [1, 3, 100] {
+                assert_eq!(
+                    decode_all(BodyFraming::Chunked, wire, step, max).unwrap(),
+                    b"hello world!",
+                    "step {step} max {max}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_a_chunked_body_is_incomplete_never_wrong() {
+        let wire = b"3\r\nabc\r\n0\r\n\r\n";
+        for end in 0..wire.len() {
+            let result = decode_all(BodyFraming::Chunked, &wire[..end], 1, 64);
+            assert!(matches!(result, Err(Error::Incomplete(_))), "prefix {end}: {result:?}");
+        }
+    }
+
+    #[test]
+    fn chunked_bytes_after_the_last_chunk_are_not_consumed() {
+        let mut d = BodyDecoder::new(BodyFraming::Chunked);
+        let mut out = Vec::new();
+        let wire = b"1\r\na\r\n0\r\n\r\nHTTP/1.1";
+        assert_eq!(d.decode(wire, &mut out, 100).unwrap(), wire.len() - 8);
+        assert!(d.is_complete());
+    }
+
+    #[test]
+    fn bad_chunk_sizes_are_protocol_errors() {
+        for wire in [
+            &b"zz\r\n"[..],
+            b"-1\r\n",
+            b"1\nx\r\n",
+            b"11111111111111111\r\n",
+            b"3\r\nabcX\r\n",
+        ] {
+            let mut d = BodyDecoder::new(BodyFraming::Chunked);
+            assert!(
+                matches!(d.decode(wire, &mut Vec::new(), 100), Err(Error::HttpProtocol(_))),
+                "{:?}",
+                String::from_utf8_lossy(wire)
+            );
+        }
+    }
+
+    #[test]
+    fn endless_chunk_size_line_is_refused() {
+        let mut d = BodyDecoder::new(BodyFraming::Chunked);
+        let line = vec![b'0'; MAX_CHUNK_LINE + 1];
+        assert!(d.decode(&line, &mut Vec::new(), 100).is_err());
+    }
+
+    #[test]
+    fn close_delimited_body_needs_a_clean_close() {
+        let mut d = BodyDecoder::new(BodyFraming::CloseDelimited);
+        let mut out = Vec::new();
+        d.decode(b"abc", &mut out, 100).unwrap();
+        assert!(matches!(d.finish(false), Err(Error::Incomplete(_))));
+        assert!(d.finish(true).is_ok());
+        assert!(d.is_complete());
+    }
+
+    #[test]
+    fn read_size_is_respected() {
+        let mut d = BodyDecoder::new(BodyFraming::ContentLength(10));
+        let mut out = Vec::new();
+        assert_eq!(d.decode(b"0123456789", &mut out, 4).unwrap(), 4);
+        assert_eq!(out, b"0123");
+    }
+}

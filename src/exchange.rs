@@ -1,0 +1,278 @@
+//! One request/response exchange over any byte transport (`Read + Write`): the TLS record
+//! pump, the response head, and the body read in pieces. The glue supplies a `wasi:sockets`
+//! transport; tests supply a std `TcpStream`.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+use rustls::{ClientConfig, ClientConnection};
+use rustls_pki_types::ServerName;
+
+use crate::body::BodyDecoder;
+use crate::error::{Error, Result};
+use crate::request::Request;
+use crate::response::{ResponseHead, parse_head};
+use crate::target::{Host, Scheme, Target};
+use crate::tls::TlsInfo;
+
+/// How many ciphertext or plaintext bytes are read from the transport at a time.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A connection that carries one exchange: plain TCP or TLS over it.
+pub enum Channel<T> {
+    /// `http://`: bytes as they are.
+    Plain(T),
+    /// `https://`: rustls over the transport.
+    Tls(Box<TlsChannel<T>>),
+}
+
+/// rustls driven over a blocking transport, writing each flight of records in one write.
+pub struct TlsChannel<T> {
+    conn: ClientConnection,
+    io: T,
+    outgoing: Vec<u8>,
+}
+
+/// What one read from a channel gave.
+enum Received {
+    /// Some bytes.
+    Data(usize),
+    /// The peer ended the stream properly (TLS close_notify, or TCP FIN on plain HTTP).
+    CleanEnd,
+    /// The stream ended without close_notify.
+    UncleanEnd,
+}
+
+impl<T: Read + Write> Channel<T> {
+    /// Opens a channel for `target` over a connected transport; for https, performs the TLS
+    /// handshake with `config`, verifying (or not) as it says.
+    pub fn open(target: &Target, io: T, config: Option<Arc<ClientConfig>>) -> Result<Self> {
+        match (target.scheme, config) {
+            (Scheme::Http, _) => Ok(Channel::Plain(io)),
+            (Scheme::Https, Some(config)) => {
+                let name = match &target.host {
+                    Host::Name(name) => ServerName::try_from(name.clone())
+                        .map_err(|e| Error::InvalidUrl(format!("host {name}: {e}")))?,
+                    Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
+                };
+                let conn = ClientConnection::new(config, name)
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                let mut channel = TlsChannel {
+                    conn,
+                    io,
+                    outgoing: Vec::new(),
+                };
+                channel.handshake()?;
+                Ok(Channel::Tls(Box::new(channel)))
+            }
+            (Scheme::Https, None) => Err(Error::Internal("https without a TLS configuration".into())),
+        }
+    }
+
+    /// The TLS details, for TLS channels.
+    pub fn tls_info(&self, verified: bool) -> Option<TlsInfo> {
+        match self {
+            Channel::Plain(_) => None,
+            Channel::Tls(tls) => Some(TlsInfo::of(&tls.conn, verified)),
+        }
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> Result<()> {
+        let sent = match self {
+            Channel::Plain(io) => io.write_all(data).and_then(|()| io.flush()),
+            Channel::Tls(tls) => {
+                tls.conn
+                    .writer()
+                    .write_all(data)
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                tls.flush()
+            }
+        };
+        sent.map_err(|e| match e.kind() {
+            io::ErrorKind::TimedOut => Error::Timeout,
+            _ => Error::ConnectionTerminated(format!("sending the request: {e}")),
+        })
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<Received> {
+        match self {
+            Channel::Plain(io) => match io.read(buf) {
+                Ok(0) => Ok(Received::CleanEnd),
+                Ok(n) => Ok(Received::Data(n)),
+                Err(e) => Err(Error::from_receive(e)),
+            },
+            Channel::Tls(tls) => tls.read(buf),
+        }
+    }
+}
+
+impl<T: Read + Write> TlsChannel<T> {
+    fn handshake(&mut self) -> Result<()> {
+        let failed = |e: io::Error| match e.kind() {
+            io::ErrorKind::TimedOut => Error::Timeout,
+            _ => Error::TlsProtocol(format!("connection failed during the TLS handshake: {e}")),
+        };
+        while self.conn.is_handshaking() {
+            self.flush().map_err(failed)?;
+            if self.conn.is_handshaking() && self.conn.wants_read() {
+                if self.read_records().map_err(failed)? == 0 {
+                    return Err(Error::TlsProtocol(
+                        "the server closed the connection during the TLS handshake".into(),
+                    ));
+                }
+                self.process()?;
+            }
+        }
+        // Flush the client's Finished (TLS 1.3) before the request is written.
+        self.flush().map_err(failed)
+    }
+
+    /// Writes every pending TLS record in one transport write.
+    fn flush(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.outgoing)?;
+        }
+        if !self.outgoing.is_empty() {
+            self.io.write_all(&self.outgoing)?;
+            self.io.flush()?;
+            self.outgoing.clear();
+        }
+        Ok(())
+    }
+
+    fn read_records(&mut self) -> io::Result<usize> {
+        self.conn.read_tls(&mut self.io)
+    }
+
+    /// Processes received records; on a TLS error, sends the alert rustls queued, then fails.
+    fn process(&mut self) -> Result<()> {
+        match self.conn.process_new_packets() {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let _ = self.flush();
+                Err(Error::from_tls(err))
+            }
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<Received> {
+        loop {
+            match self.conn.reader().read(buf) {
+                Ok(0) => return Ok(Received::CleanEnd),
+                Ok(n) => return Ok(Received::Data(n)),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Ok(Received::UncleanEnd);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(Error::ConnectionTerminated(e.to_string())),
+            }
+            self.read_records().map_err(Error::from_receive)?;
+            self.process()?;
+            // Key updates and the like may need an answer.
+            self.flush().map_err(Error::from_receive)?;
+        }
+    }
+}
+
+/// A response whose head has been read; its body is read in pieces.
+pub struct Response<T> {
+    /// The final (non-1xx) response head.
+    pub head: ResponseHead,
+    /// TLS details, for https.
+    pub tls: Option<TlsInfo>,
+    channel: Channel<T>,
+    decoder: BodyDecoder,
+    /// Received bytes not yet decoded, from `start`.
+    pending: Vec<u8>,
+    start: usize,
+    ended: Option<bool>,
+}
+
+/// Sends `request` over `channel` and reads the response head, skipping interim responses.
+pub fn exchange<T: Read + Write>(
+    mut channel: Channel<T>,
+    target: &Target,
+    request: &Request,
+    verified: bool,
+) -> Result<Response<T>> {
+    let bytes = request.encode(target)?;
+    channel.write_all(&bytes)?;
+    let tls = channel.tls_info(verified);
+    let mut pending = Vec::with_capacity(READ_CHUNK);
+    let mut chunk = vec![0; READ_CHUNK];
+    loop {
+        if let Some((head, len)) = parse_head(&pending)? {
+            pending.drain(..len);
+            if head.is_interim() {
+                continue;
+            }
+            let decoder = BodyDecoder::new(head.framing(request.is_head())?);
+            return Ok(Response {
+                head,
+                tls,
+                channel,
+                decoder,
+                pending,
+                start: 0,
+                ended: None,
+            });
+        }
+        match channel.read(&mut chunk)? {
+            Received::Data(n) => pending.extend_from_slice(&chunk[..n]),
+            Received::CleanEnd | Received::UncleanEnd if pending.is_empty() => {
+                return Err(Error::ConnectionTerminated(
+                    "the server closed the connection without sending a response".into(),
+                ));
+            }
+            Received::CleanEnd | Received::UncleanEnd => {
+                return Err(Error::HttpProtocol(
+                    "the connection closed inside the response head".into(),
+                ));
+            }
+        }
+    }
+}
+
+impl<T: Read + Write> Response<T> {
+    /// Reads at most `max` bytes of the body; `None` once the body is complete. A connection
+    /// that ends before the body's framing is satisfied is an error.
+    pub fn read_body(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
+        let mut out = Vec::new();
+        loop {
+            if self.decoder.is_complete() {
+                return Ok(None);
+            }
+            if self.start < self.pending.len() {
+                let used = self
+                    .decoder
+                    .decode(&self.pending[self.start..], &mut out, max.max(1))?;
+                self.start += used;
+                if self.start == self.pending.len() {
+                    self.pending.clear();
+                    self.start = 0;
+                }
+                if !out.is_empty() {
+                    return Ok(Some(out));
+                }
+                if self.decoder.is_complete() || self.start < self.pending.len() && used > 0 {
+                    continue;
+                }
+            }
+            if let Some(clean) = self.ended {
+                self.decoder.finish(clean)?;
+                continue;
+            }
+            self.receive()?;
+        }
+    }
+
+    fn receive(&mut self) -> Result<()> {
+        let mut chunk = [0u8; READ_CHUNK];
+        match self.channel.read(&mut chunk)? {
+            Received::Data(n) => self.pending.extend_from_slice(&chunk[..n]),
+            Received::CleanEnd => self.ended = Some(true),
+            Received::UncleanEnd => self.ended = Some(false),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,246 @@
+//! Sans-IO parsing of an HTTP/1.1 response head (with httparse) and the choice of body framing.
+
+use crate::error::{Error, Result};
+
+/// The largest response head accepted, in bytes.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// The most header fields accepted in one response head.
+pub const MAX_HEADERS: usize = 128;
+
+/// A parsed status line and header section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The status code.
+    pub status: u16,
+    /// The reason phrase.
+    pub reason: String,
+    /// The header fields, in order.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// Whether the server spoke HTTP/1.0.
+    pub http10: bool,
+}
+
+/// How the end of a response body is found (RFC 9112 6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// No body (HEAD, 1xx, 204, 304).
+    Empty,
+    /// Exactly this many bytes.
+    ContentLength(u64),
+    /// Chunked transfer coding.
+    Chunked,
+    /// Everything until the connection closes (cleanly, with TLS close_notify).
+    CloseDelimited,
+}
+
+/// Parses a response head from the start of `buf`. Returns the head and the number of bytes it
+/// took, or `None` if `buf` holds only part of a head so far.
+pub fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => {
+            let head = ResponseHead {
+                status: response.code.unwrap_or_default(),
+                reason: response.reason.unwrap_or_default().to_owned(),
+                headers: response
+                    .headers
+                    .iter()
+                    .map(|h| (h.name.to_owned(), h.value.to_vec()))
+                    .collect(),
+                http10: response.version == Some(0),
+            };
+            if !(100..=999).contains(&head.status) {
+                return Err(Error::HttpProtocol(format!("status code {} out of range", head.status)));
+            }
+            Ok(Some((head, len)))
+        }
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
+            Err(Error::HeaderSectionTooLarge(MAX_HEAD_BYTES as u32))
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(Error::HttpProtocol(format!(
+            "more than {MAX_HEADERS} header fields"
+        ))),
+        Err(err) => Err(Error::HttpProtocol(err.to_string())),
+    }
+}
+
+impl ResponseHead {
+    /// Whether this is an interim (1xx) response that a final response will follow. 101 is not
+    /// interim here: the client never asks to switch protocols, so a 101 is a final answer.
+    pub fn is_interim(&self) -> bool {
+        (100..200).contains(&self.status) && self.status != 101
+    }
+
+    /// The values of all fields named `name` (case-insensitive).
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Decides the body framing for a response to a request that was (or was not) HEAD.
+    /// A response with both Transfer-Encoding and Content-Length, or with disagreeing
+    /// Content-Lengths, is refused: either could be a request-smuggling attempt.
+    pub fn framing(&self, request_was_head: bool) -> Result<BodyFraming> {
+        if request_was_head
+            || (100..200).contains(&self.status)
+            || self.status == 204
+            || self.status == 304
+        {
+            return Ok(BodyFraming::Empty);
+        }
+        let transfer_codings: Vec<String> = self
+            .values("transfer-encoding")
+            .flat_map(|v| v.split(|&b| b == b','))
+            .map(|c| String::from_utf8_lossy(c).trim().to_ascii_lowercase())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let content_length = self.content_length()?;
+        if !transfer_codings.is_empty() {
+            if content_length.is_some() {
+                return Err(Error::HttpProtocol(
+                    "both Transfer-Encoding and Content-Length".into(),
+                ));
+            }
+            return match transfer_codings.as_slice() {
+                [only] if only == "chunked" => Ok(BodyFraming::Chunked),
+                _ => Err(Error::HttpProtocol(format!(
+                    "unsupported Transfer-Encoding: {}",
+                    transfer_codings.join(", ")
+                ))),
+            };
+        }
+        Ok(match content_length {
+            Some(len) => BodyFraming::ContentLength(len),
+            None => BodyFraming::CloseDelimited,
+        })
+    }
+
+    /// The Content-Length, if present; every value (and every list member) must agree.
+    fn content_length(&self) -> Result<Option<u64>> {
+        let mut found: Option<u64> = None;
+        for value in self.values("content-length") {
+            for member in value.split(|&b| b == b',') {
+                let text = std::str::from_utf8(member).unwrap_or("").trim();
+                let len = parse_decimal(text).ok_or_else(|| {
+                    Error::HttpProtocol(format!(
+                        "invalid Content-Length {:?}",
+                        String::from_utf8_lossy(value)
+                    ))
+                })?;
+                match found {
+                    Some(previous) if previous != len => {
+                        return Err(Error::HttpProtocol(format!(
+                            "conflicting Content-Length values {previous} and {len}"
+                        )));
+                    }
+                    _ => found = Some(len),
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Digits only (no sign, no spaces inside), without overflow.
+fn parse_decimal(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(text: &str) -> ResponseHead {
+        let (head, len) = parse_head(text.as_bytes()).unwrap().unwrap();
+        assert_eq!(len, text.len());
+        head
+    }
+
+    #[test]
+    fn parses_status_reason_and_headers() {
+        let h = head("HTTP/1.1 404 Not Found\r\nX-A: 1\r\nx-a: 2\r\n\r\n");
+        assert_eq!(h.status, 404);
+        assert_eq!(h.reason, "Not Found");
+        assert_eq!(h.values("X-A").collect::<Vec<_>>(), vec![b"1", b"2"]);
+    }
+
+    #[test]
+    fn every_prefix_of_a_head_is_incomplete() {
+        let text = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nServer: t\r\n\r\n";
+        for end in 0..text.len() {
+            assert_eq!(parse_head(&text[..end]).unwrap(), None, "prefix {end}");
+        }
+        assert!(parse_head(text).unwrap().is_some());
+    }
+
+    #[test]
+    fn garbage_is_a_protocol_error() {
+        assert!(matches!(
+            parse_head(b"SSH-2.0-OpenSSH\r\n\r\n"),
+            Err(Error::HttpProtocol(_))
+        ));
+    }
+
+    #[test]
+    fn oversized_head_is_refused() {
+        let mut text = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+        text.resize(MAX_HEAD_BYTES + 10, b'a');
+        assert_eq!(
+            parse_head(&text),
+            Err(Error::HeaderSectionTooLarge(MAX_HEAD_BYTES as u32))
+        );
+    }
+
+    #[test]
+    fn framing_follows_rfc_9112() {
+        let cl = head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n");
+        assert_eq!(cl.framing(false).unwrap(), BodyFraming::ContentLength(12));
+        assert_eq!(cl.framing(true).unwrap(), BodyFraming::Empty);
+        let chunked = head("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n");
+        assert_eq!(chunked.framing(false).unwrap(), BodyFraming::Chunked);
+        let close = head("HTTP/1.1 200 OK\r\n\r\n");
+        assert_eq!(close.framing(false).unwrap(), BodyFraming::CloseDelimited);
+        for status in [204, 304, 100] {
+            let h = head(&format!("HTTP/1.1 {status} X\r\nContent-Length: 5\r\n\r\n"));
+            assert_eq!(h.framing(false).unwrap(), BodyFraming::Empty, "{status}");
+        }
+    }
+
+    #[test]
+    fn smuggling_shapes_are_refused() {
+        for text in [
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+        ] {
+            assert!(
+                matches!(head(text).framing(false), Err(Error::HttpProtocol(_))),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn repeated_equal_content_lengths_are_accepted() {
+        let h = head("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n");
+        assert_eq!(h.framing(false).unwrap(), BodyFraming::ContentLength(5));
+    }
+
+    #[test]
+    fn interim_responses_are_recognised() {
+        assert!(head("HTTP/1.1 100 Continue\r\n\r\n").is_interim());
+        assert!(!head("HTTP/1.1 101 Switching\r\n\r\n").is_interim());
+        assert!(!head("HTTP/1.1 200 OK\r\n\r\n").is_interim());
+    }
+}
