@@ -64,7 +64,10 @@ impl BodyDecoder {
                     room -= n;
                 }
                 State::Remaining(left) | State::ChunkData(left) => {
-                    let n = rest.len().min(room).min(usize::try_from(*left).unwrap_or(usize::MAX));
+                    let n = rest
+                        .len()
+                        .min(room)
+                        .min(usize::try_from(*left).unwrap_or(usize::MAX));
                     out.extend_from_slice(&rest[..n]);
                     used += n;
                     room -= n;
@@ -94,7 +97,9 @@ impl BodyDecoder {
                     used += take_line(rest, seen, 2, "chunk data terminator")?;
                     if seen.ends_with(b"\n") {
                         if seen.as_slice() != b"\r\n" {
-                            return Err(Error::HttpProtocol("chunk data not followed by CRLF".into()));
+                            return Err(Error::HttpProtocol(
+                                "chunk data not followed by CRLF".into(),
+                            ));
                         }
                         self.state = State::ChunkSize(Vec::new());
                     }
@@ -111,7 +116,9 @@ impl BodyDecoder {
                         if line.as_slice() == b"\r\n" {
                             self.state = State::Done;
                         } else if !line.ends_with(b"\r\n") {
-                            return Err(Error::HttpProtocol("trailer line not ended by CRLF".into()));
+                            return Err(Error::HttpProtocol(
+                                "trailer line not ended by CRLF".into(),
+                            ));
                         } else {
                             line.clear();
                         }
@@ -120,7 +127,10 @@ impl BodyDecoder {
             }
             if room == 0 && !matches!(self.state, State::Done) {
                 // The caller's buffer is full; framing bytes are consumed on the next call.
-                if matches!(self.state, State::UntilClose | State::Remaining(_) | State::ChunkData(_)) {
+                if matches!(
+                    self.state,
+                    State::UntilClose | State::Remaining(_) | State::ChunkData(_)
+                ) {
                     break;
                 }
             }
@@ -159,7 +169,9 @@ fn take_line(input: &[u8], line: &mut Vec<u8>, limit: usize, what: &str) -> Resu
         None => input.len(),
     };
     if line.len() + n > limit {
-        return Err(Error::HttpProtocol(format!("{what} longer than {limit} bytes")));
+        return Err(Error::HttpProtocol(format!(
+            "{what} longer than {limit} bytes"
+        )));
     }
     line.extend_from_slice(&input[..n]);
     Ok(n)
@@ -179,8 +191,8 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64> {
         .position(|&b| !b.is_ascii_hexdigit())
         .unwrap_or(body.len());
     let (digits, rest) = body.split_at(digits_end);
-    let rest_ok = rest.is_empty()
-        || rest.trim_ascii_start().starts_with(b";") && !rest.contains(&b'\r');
+    let rest_ok =
+        rest.is_empty() || rest.trim_ascii_start().starts_with(b";") && !rest.contains(&b'\r');
     if digits.is_empty() || digits.len() > 16 || !rest_ok {
         return Err(invalid());
     }
@@ -252,7 +264,10 @@ mod tests {
         let wire = b"3\r\nabc\r\n0\r\n\r\n";
         for end in 0..wire.len() {
             let result = decode_all(BodyFraming::Chunked, &wire[..end], 1, 64);
-            assert!(matches!(result, Err(Error::Incomplete(_))), "prefix {end}: {result:?}");
+            assert!(
+                matches!(result, Err(Error::Incomplete(_))),
+                "prefix {end}: {result:?}"
+            );
         }
     }
 
@@ -276,7 +291,10 @@ mod tests {
         ] {
             let mut d = BodyDecoder::new(BodyFraming::Chunked);
             assert!(
-                matches!(d.decode(wire, &mut Vec::new(), 100), Err(Error::HttpProtocol(_))),
+                matches!(
+                    d.decode(wire, &mut Vec::new(), 100),
+                    Err(Error::HttpProtocol(_))
+                ),
                 "{:?}",
                 String::from_utf8_lossy(wire)
             );

@@ -69,13 +69,17 @@ mod tests {
     fn cert(self_signed: bool) -> Vec<u8> {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(vec!["leaf.test".to_owned()]).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CommonName, "leaf");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "leaf");
         if self_signed {
             return params.self_signed(&key).unwrap().der().to_vec();
         }
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "ca");
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "ca");
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         let ca = ca_params.self_signed(&ca_key).unwrap();
         let issuer = rcgen::Issuer::new(ca_params, ca_key);

@@ -136,7 +136,10 @@ impl CertificateError {
                 presented,
             } => CertificateError::NameMismatch {
                 expected: server_name_text(&expected),
-                presented: presented.iter().map(|name| presented_name_text(name)).collect(),
+                presented: presented
+                    .iter()
+                    .map(|name| presented_name_text(name))
+                    .collect(),
             },
             C::BadSignature => CertificateError::BadSignature,
             C::UnsupportedSignatureAlgorithm
@@ -145,9 +148,7 @@ impl CertificateError {
                 CertificateError::UnsupportedSignatureAlgorithm
             }
             C::Revoked => CertificateError::Revoked,
-            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
-                CertificateError::InvalidPurpose
-            }
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => CertificateError::InvalidPurpose,
             C::UnhandledCriticalExtension => CertificateError::UnhandledCriticalExtension,
             C::BadEncoding => CertificateError::BadEncoding,
             C::Other(other) if other.0.downcast_ref::<SelfSignedCertificate>().is_some() => {
@@ -212,7 +213,9 @@ impl fmt::Display for Error {
                 write!(f, "response header section exceeds {limit} bytes")
             }
             Error::Incomplete(why) => write!(f, "response incomplete: {why}"),
-            Error::ConnectionTerminated(why) => write!(f, "connection failed while receiving: {why}"),
+            Error::ConnectionTerminated(why) => {
+                write!(f, "connection failed while receiving: {why}")
+            }
             Error::Timeout => f.write_str("request timed out"),
             Error::Internal(why) => write!(f, "internal error: {why}"),
         }
@@ -222,7 +225,9 @@ impl fmt::Display for Error {
 impl fmt::Display for CertificateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CertificateError::UnknownIssuer => f.write_str("unable to get local issuer certificate"),
+            CertificateError::UnknownIssuer => {
+                f.write_str("unable to get local issuer certificate")
+            }
             CertificateError::SelfSigned => f.write_str("self-signed certificate"),
             CertificateError::Expired { time, not_after } => write!(
                 f,
@@ -283,7 +288,10 @@ mod tests {
                 not_after: 1_000
             })
         );
-        assert!(err.to_string().starts_with("certificate verify failed: certificate has expired"));
+        assert!(
+            err.to_string()
+                .starts_with("certificate verify failed: certificate has expired")
+        );
     }
 
     #[test]

@@ -65,7 +65,9 @@ impl<T: Read + Write> Channel<T> {
                 channel.handshake()?;
                 Ok(Channel::Tls(Box::new(channel)))
             }
-            (Scheme::Https, None) => Err(Error::Internal("https without a TLS configuration".into())),
+            (Scheme::Https, None) => {
+                Err(Error::Internal("https without a TLS configuration".into()))
+            }
         }
     }
 
@@ -243,9 +245,9 @@ impl<T: Read + Write> Response<T> {
                 return Ok(None);
             }
             if self.start < self.pending.len() {
-                let used = self
-                    .decoder
-                    .decode(&self.pending[self.start..], &mut out, max.max(1))?;
+                let used =
+                    self.decoder
+                        .decode(&self.pending[self.start..], &mut out, max.max(1))?;
                 self.start += used;
                 if self.start == self.pending.len() {
                     self.pending.clear();

@@ -55,10 +55,7 @@ impl Request {
                     "header {name} is managed by the client and cannot be set"
                 )));
             }
-            if value
-                .iter()
-                .any(|&b| b == b'\r' || b == b'\n' || b == 0)
-            {
+            if value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
                 return Err(Error::InvalidRequest(format!(
                     "header {name} has a value with CR, LF or NUL"
                 )));
@@ -74,9 +71,11 @@ impl Request {
             push_header(&mut out, b"User-Agent", USER_AGENT.as_bytes());
         }
         match &self.body {
-            Some(body) => {
-                push_header(&mut out, b"Content-Length", body.len().to_string().as_bytes())
-            }
+            Some(body) => push_header(
+                &mut out,
+                b"Content-Length",
+                body.len().to_string().as_bytes(),
+            ),
             // RFC 9110 9.3: a POST or PUT without a body still says so.
             None if matches!(self.method.as_str(), "POST" | "PUT" | "PATCH") => {
                 push_header(&mut out, b"Content-Length", b"0")
@@ -102,9 +101,9 @@ fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 /// RFC 9110 5.6.2 token.
 fn is_token(text: &str) -> bool {
     !text.is_empty()
-        && text.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]
@@ -128,7 +127,9 @@ mod tests {
 
     #[test]
     fn get_has_host_user_agent_and_connection() {
-        let bytes = get(vec![]).encode(&target("https://a.test:8443/p?q")).unwrap();
+        let bytes = get(vec![])
+            .encode(&target("https://a.test:8443/p?q"))
+            .unwrap();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
             format!(
@@ -179,7 +180,10 @@ mod tests {
         for name in ["Content-Length", "transfer-encoding", "Connection"] {
             let req = get(vec![(name, "1")]);
             assert!(
-                matches!(req.encode(&target("https://a.test/")), Err(Error::InvalidRequest(_))),
+                matches!(
+                    req.encode(&target("https://a.test/")),
+                    Err(Error::InvalidRequest(_))
+                ),
                 "{name}"
             );
         }

@@ -52,7 +52,10 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
                 http10: response.version == Some(0),
             };
             if !(100..=999).contains(&head.status) {
-                return Err(Error::HttpProtocol(format!("status code {} out of range", head.status)));
+                return Err(Error::HttpProtocol(format!(
+                    "status code {} out of range",
+                    head.status
+                )));
             }
             Ok(Some((head, len)))
         }

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, ring};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
@@ -44,11 +44,15 @@ pub fn unverified_config() -> Arc<ClientConfig> {
         .with_safe_default_protocol_versions()
         .expect("the ring provider supports the default protocol versions");
     Arc::new(finish(
-        builder.dangerous().with_custom_certificate_verifier(verifier),
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier),
     ))
 }
 
-fn finish(builder: rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>) -> ClientConfig {
+fn finish(
+    builder: rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>,
+) -> ClientConfig {
     let mut config = builder.with_no_client_auth();
     config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
     config
@@ -234,7 +238,11 @@ mod tests {
             .map(|s| format!("{:?}", s.suite()))
             .collect();
         assert_eq!(names[0], "TLS13_CHACHA20_POLY1305_SHA256");
-        let first_tls12 = provider().cipher_suites.iter().position(|s| s.tls13().is_none()).unwrap();
+        let first_tls12 = provider()
+            .cipher_suites
+            .iter()
+            .position(|s| s.tls13().is_none())
+            .unwrap();
         assert!(names[first_tls12].contains("CHACHA20"), "{names:?}");
     }
 
@@ -243,9 +251,14 @@ mod tests {
         let der = {
             let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
             params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-            params.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap().der().to_vec()
+            params
+                .self_signed(&rcgen::KeyPair::generate().unwrap())
+                .unwrap()
+                .der()
+                .to_vec()
         };
-        let roots = crate::trust::roots_from_der(vec![der], crate::trust::AnchorSource::Host).unwrap();
+        let roots =
+            crate::trust::roots_from_der(vec![der], crate::trust::AnchorSource::Host).unwrap();
         let config = verified_config(roots).unwrap();
         assert_eq!(config.alpn_protocols, vec![ALPN_HTTP11.to_vec()]);
     }

@@ -81,9 +81,12 @@ mod tests {
 
     #[test]
     fn garbage_der_is_refused_naming_its_position() {
-        let err = roots_from_der(vec![ca_der(), b"garbage".to_vec()], AnchorSource::Host)
-            .unwrap_err();
-        assert!(matches!(&err, Error::TrustStoreUnavailable(m) if m.contains("2 of 2")), "{err}");
+        let err =
+            roots_from_der(vec![ca_der(), b"garbage".to_vec()], AnchorSource::Host).unwrap_err();
+        assert!(
+            matches!(&err, Error::TrustStoreUnavailable(m) if m.contains("2 of 2")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,1 +1,28 @@
+//! The reference wasmtime host of the verified-https component.
+//!
+//! - [`runtime`]: load the component (with a precompiled-artifact cache) and link WASI and the
+//!   trust import;
+//! - [`host`]: one instance with its trust anchors, sockets policy and clock, and typed calls;
+//! - [`trust_store`]: where the CLI finds the platform's trust store (PEP 476's rules);
+//! - [`errors`]: messages and curl exit codes for the component's `error-code`;
+//! - [`pki`] and [`server`]: a generated test PKI and loopback TLS servers, for tests and the demo.
 
+pub mod errors;
+pub mod host;
+pub mod pki;
+pub mod runtime;
+pub mod server;
+pub mod trust_store;
+
+/// Host bindings of the `https-client` world.
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "https-client",
+    });
+}
+
+pub use bindings::exports::verified::https::client::{
+    CertificateError, ConnectOverride, ContextOptions, ErrorCode, Header, Request, RequestOptions,
+    TlsInfo, TrustAnchors,
+};

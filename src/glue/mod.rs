@@ -35,7 +35,9 @@ impl wit::Guest for Component {
 
     fn create_default_context() -> Result<wit::Context, wit::ErrorCode> {
         let anchors = host_trust::trust_anchors().map_err(|why| {
-            wit_error(Error::TrustStoreUnavailable(format!("the host has no trust store: {why}")))
+            wit_error(Error::TrustStoreUnavailable(format!(
+                "the host has no trust store: {why}"
+            )))
         })?;
         let roots = trust::roots_from_der(anchors, AnchorSource::Host).map_err(wit_error)?;
         HttpsContext::verified(roots)
@@ -76,8 +78,10 @@ impl HttpsContext {
         let target = Target::parse(&request.url)?;
         let options = &request.options;
         let total = options.timeout_ms.map(Deadline::after_millis);
-        let connect_deadline =
-            Deadline::earliest(options.connect_timeout_ms.map(Deadline::after_millis), total);
+        let connect_deadline = Deadline::earliest(
+            options.connect_timeout_ms.map(Deadline::after_millis),
+            total,
+        );
         let host = target.host_text();
         let address = options
             .connect_overrides

@@ -99,7 +99,12 @@ fn resolve(network: &Network, host: &str, deadline: Option<Deadline>) -> Result<
     Ok(addresses)
 }
 
-fn connect_one(network: &Network, ip: IpAddr, port: u16, deadline: Option<Deadline>) -> Result<TcpStream> {
+fn connect_one(
+    network: &Network,
+    ip: IpAddr,
+    port: u16,
+    deadline: Option<Deadline>,
+) -> Result<TcpStream> {
     let unavailable = |e: SocketError| match e {
         SocketError::ConnectionRefused => Error::ConnectionRefused(format!("{ip} port {port}")),
         SocketError::Timeout => Error::ConnectionTimeout,
@@ -107,7 +112,9 @@ fn connect_one(network: &Network, ip: IpAddr, port: u16, deadline: Option<Deadli
     };
     let (family, address) = socket_address(ip, port);
     let socket = tcp_create_socket::create_tcp_socket(family).map_err(unavailable)?;
-    socket.start_connect(network, address).map_err(unavailable)?;
+    socket
+        .start_connect(network, address)
+        .map_err(unavailable)?;
     let ready = socket.subscribe();
     let (input, output) = loop {
         match socket.finish_connect() {
@@ -179,7 +186,9 @@ impl io::Write for TcpStream {
                 }
                 continue;
             }
-            let n = buf.len().min(usize::try_from(permitted).unwrap_or(usize::MAX));
+            let n = buf
+                .len()
+                .min(usize::try_from(permitted).unwrap_or(usize::MAX));
             self.output.write(&buf[..n]).map_err(stream_error)?;
             return Ok(n);
         }

@@ -1,0 +1,275 @@
+//! One instance of the component in a store: the trust import, the sockets policy, the clock,
+//! and typed calls to the exported client.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+use wasmtime::Store;
+use wasmtime::component::{ResourceAny, ResourceTable};
+use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::bindings::HttpsClient;
+use crate::bindings::exports::verified::https::client::{
+    ContextOptions, ErrorCode, Header, Request, RequestOptions, TlsInfo,
+};
+use crate::runtime::Runtime;
+
+/// What the host's `trust-anchors` import returns: DER certificates, or why there are none.
+pub type HostTrust = std::result::Result<Vec<Vec<u8>>, String>;
+
+/// Which addresses the component may connect to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkPolicy {
+    /// Any address, and name lookups (the CLI).
+    Any,
+    /// Loopback addresses only, and name lookups (tests).
+    LoopbackOnly,
+}
+
+/// How an instance is set up.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// The trust anchors the host imports into the component.
+    pub trust: HostTrust,
+    /// Where the component may connect.
+    pub network: NetworkPolicy,
+    /// A fixed wall-clock time for the component (certificate validity), or the real clock.
+    pub wall_clock: Option<SystemTime>,
+    /// Whether the component's stderr goes to ours.
+    pub inherit_stderr: bool,
+}
+
+impl HostConfig {
+    /// Trusting `trust`, loopback only, real time.
+    pub fn loopback(trust: HostTrust) -> Self {
+        HostConfig {
+            trust,
+            network: NetworkPolicy::LoopbackOnly,
+            wall_clock: None,
+            inherit_stderr: true,
+        }
+    }
+}
+
+/// The store's data: WASI state and the trust import's answer.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    trust: HostTrust,
+    trust_calls: u32,
+    memory: MemoryMeter,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl crate::bindings::verified::https::trust::Host for HostState {
+    fn trust_anchors(&mut self) -> HostTrust {
+        self.trust_calls += 1;
+        self.trust.clone()
+    }
+}
+
+/// A wall clock stopped at one instant.
+struct FixedClock(Duration);
+
+impl HostWallClock for FixedClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn now(&self) -> Duration {
+        self.0
+    }
+}
+
+/// A running instance of the component.
+pub struct Client {
+    store: Store<HostState>,
+    bindings: HttpsClient,
+}
+
+/// A context inside the component (a handle; dropped with the client).
+#[derive(Debug, Clone, Copy)]
+pub struct Context(ResourceAny);
+
+/// A response inside the component whose body has not been read yet.
+#[derive(Debug)]
+pub struct Response {
+    handle: ResourceAny,
+    /// The status code.
+    pub status: u16,
+    /// The reason phrase.
+    pub reason: String,
+    /// The header fields.
+    pub headers: Vec<Header>,
+    /// TLS details (none for http://).
+    pub tls: Option<TlsInfo>,
+}
+
+/// A call either failed inside the component (an `error-code`) or trapped (a host bug).
+pub type CallResult<T> = Result<std::result::Result<T, ErrorCode>>;
+
+impl Client {
+    /// Instantiates the component with `config`.
+    pub fn new(runtime: &Runtime, config: HostConfig) -> Result<Self> {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.allow_tcp(true).allow_ip_name_lookup(true);
+        if config.inherit_stderr {
+            wasi.inherit_stderr();
+        }
+        match config.network {
+            NetworkPolicy::Any => wasi.inherit_network(),
+            NetworkPolicy::LoopbackOnly => wasi.socket_addr_check(|addr, _use| {
+                let allowed = addr.ip().is_loopback();
+                Box::pin(async move { allowed })
+            }),
+        };
+        if let Some(time) = config.wall_clock {
+            wasi.wall_clock(FixedClock(time.duration_since(UNIX_EPOCH)?));
+        }
+        let state = HostState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            trust: config.trust,
+            trust_calls: 0,
+            memory: MemoryMeter::default(),
+        };
+        let mut store = Store::new(&runtime.engine, state);
+        store.limiter(|state| &mut state.memory);
+        let bindings = HttpsClient::instantiate(&mut store, &runtime.component, &runtime.linker)?;
+        Ok(Client { store, bindings })
+    }
+
+    /// How often the component has asked for the host's trust anchors.
+    pub fn trust_calls(&self) -> u32 {
+        self.store.data().trust_calls
+    }
+
+    /// `create-default-context`.
+    pub fn default_context(&mut self) -> CallResult<Context> {
+        let api = self.bindings.verified_https_client();
+        Ok(api
+            .call_create_default_context(&mut self.store)?
+            .map(Context))
+    }
+
+    /// `create-context`.
+    pub fn context(&mut self, options: &ContextOptions) -> CallResult<Context> {
+        let api = self.bindings.verified_https_client();
+        Ok(api
+            .call_create_context(&mut self.store, options)?
+            .map(Context))
+    }
+
+    /// `create-unverified-context`.
+    pub fn unverified_context(&mut self) -> Result<Context> {
+        let api = self.bindings.verified_https_client();
+        Ok(Context(
+            api.call_create_unverified_context(&mut self.store)?,
+        ))
+    }
+
+    /// `context.send`, then the response's head fields.
+    pub fn send(&mut self, context: Context, request: &Request) -> CallResult<Response> {
+        let api = self.bindings.verified_https_client();
+        let handle = match api
+            .context()
+            .call_send(&mut self.store, context.0, request)?
+        {
+            Ok(handle) => handle,
+            Err(err) => return Ok(Err(err)),
+        };
+        let r = api.response();
+        Ok(Ok(Response {
+            status: r.call_status(&mut self.store, handle)?,
+            reason: r.call_reason(&mut self.store, handle)?,
+            headers: r.call_headers(&mut self.store, handle)?,
+            tls: r.call_tls(&mut self.store, handle)?,
+            handle,
+        }))
+    }
+
+    /// `response.read-body`: at most `max` bytes, `None` at the end.
+    pub fn read_body(&mut self, response: &Response, max: u32) -> CallResult<Option<Vec<u8>>> {
+        let api = self.bindings.verified_https_client();
+        Ok(api
+            .response()
+            .call_read_body(&mut self.store, response.handle, max)?)
+    }
+
+    /// Reads the whole body into memory (for small bodies and tests).
+    pub fn read_to_end(&mut self, response: &Response) -> CallResult<Vec<u8>> {
+        let mut body = Vec::new();
+        loop {
+            match self.read_body(response, 64 * 1024)? {
+                Ok(Some(piece)) => body.extend_from_slice(&piece),
+                Ok(None) => return Ok(Ok(body)),
+                Err(err) => return Ok(Err(err)),
+            }
+        }
+    }
+
+    /// Drops a response (closing its connection).
+    pub fn drop_response(&mut self, response: Response) -> Result<()> {
+        Ok(response.handle.resource_drop(&mut self.store)?)
+    }
+
+    /// Drops a context.
+    pub fn drop_context(&mut self, context: Context) -> Result<()> {
+        Ok(context.0.resource_drop(&mut self.store)?)
+    }
+
+    /// The largest linear memory the component has asked for, in bytes.
+    pub fn peak_memory_bytes(&self) -> usize {
+        self.store.data().memory.peak
+    }
+}
+
+/// Records the largest linear memory the component grows to.
+#[derive(Debug, Default)]
+struct MemoryMeter {
+    peak: usize,
+}
+
+impl wasmtime::ResourceLimiter for MemoryMeter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.peak = self.peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// A GET request for `url` with no headers and no options.
+pub fn get(url: &str) -> Request {
+    Request {
+        method: "GET".into(),
+        url: url.into(),
+        headers: Vec::new(),
+        body: None,
+        options: RequestOptions {
+            connect_timeout_ms: None,
+            timeout_ms: None,
+            connect_overrides: Vec::new(),
+        },
+    }
+}

@@ -1,0 +1,230 @@
+//! Loopback test servers: real TLS (rustls) or plain TCP on 127.0.0.1, port 0, one thread per
+//! connection, shut down on drop. A handler writes whatever bytes a test needs.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rustls::ServerConfig;
+
+use crate::pki::Leaf;
+
+/// A request as the server received it.
+#[derive(Debug, Clone, Default)]
+pub struct SeenRequest {
+    /// The request line and header section, as text.
+    pub head: String,
+    /// The body (by Content-Length).
+    pub body: Vec<u8>,
+}
+
+/// How the server ends a connection after the handler has written its response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// TLS close_notify, then TCP close: a proper end.
+    CloseNotify,
+    /// TCP close without close_notify: what a truncation attack looks like.
+    Abrupt,
+}
+
+/// Writes the response to a request; returns how to end the connection.
+pub type Handler = Arc<dyn Fn(&SeenRequest, &mut dyn Write) -> io::Result<Ending> + Send + Sync>;
+
+/// Which TLS versions a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Versions {
+    /// TLS 1.2 and 1.3.
+    Both,
+    /// TLS 1.2 only.
+    Tls12Only,
+    /// TLS 1.3 only.
+    Tls13Only,
+}
+
+/// A running loopback server.
+pub struct TestServer {
+    addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<SeenRequest>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// An HTTPS server presenting `leaf`.
+    pub fn https(leaf: &Leaf, versions: Versions, handler: Handler) -> Self {
+        Self::start(Some(server_config(leaf, versions)), handler)
+    }
+
+    /// A plain-HTTP server.
+    pub fn http(handler: Handler) -> Self {
+        Self::start(None, handler)
+    }
+
+    /// Starts serving on 127.0.0.1 with an OS-chosen port.
+    pub fn start(tls: Option<Arc<ServerConfig>>, handler: Handler) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let connections = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (connections, requests, stop) =
+                (connections.clone(), requests.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    connections.fetch_add(1, Ordering::SeqCst);
+                    let (tls, handler, requests) = (tls.clone(), handler.clone(), requests.clone());
+                    std::thread::spawn(move || {
+                        let _ = serve(stream, tls, &handler, &requests);
+                    });
+                }
+            })
+        };
+        TestServer {
+            addr,
+            connections,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `https://HOST:PORT/path` (or http) for a host name of the test's choosing.
+    pub fn url(&self, scheme: &str, host: &str, path: &str) -> String {
+        format!("{scheme}://{host}:{}{path}", self.port())
+    }
+
+    /// How many TCP connections it has accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// The requests it has read so far.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.requests.lock().expect("requests lock").clone()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag; this connection is not counted.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A rustls server configuration presenting `leaf`, with ALPN http/1.1.
+pub fn server_config(leaf: &Leaf, versions: Versions) -> Arc<ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let versions: &[&rustls::SupportedProtocolVersion] = match versions {
+        Versions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        Versions::Tls12Only => &[&rustls::version::TLS12],
+        Versions::Tls13Only => &[&rustls::version::TLS13],
+    };
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .expect("ring supports these versions")
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .expect("a valid certificate and key");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+fn serve(
+    stream: TcpStream,
+    tls: Option<Arc<ServerConfig>>,
+    handler: &Handler,
+    requests: &Mutex<Vec<SeenRequest>>,
+) -> io::Result<()> {
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+    match tls {
+        None => {
+            let mut stream = stream;
+            let request = read_request(&mut stream)?;
+            requests
+                .lock()
+                .expect("requests lock")
+                .push(request.clone());
+            handler(&request, &mut stream)?;
+            stream.flush()?;
+            stream.shutdown(Shutdown::Write)
+        }
+        Some(config) => {
+            let conn = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
+            let mut tls = rustls::StreamOwned::new(conn, stream);
+            let request = read_request(&mut tls)?;
+            requests
+                .lock()
+                .expect("requests lock")
+                .push(request.clone());
+            let ending = handler(&request, &mut tls)?;
+            if ending == Ending::CloseNotify {
+                tls.conn.send_close_notify();
+            }
+            tls.flush()?;
+            tls.sock.shutdown(Shutdown::Write)?;
+            // Wait for the client to close, so our close does not reset unread data.
+            let _ = tls.sock.read(&mut [0u8; 1024]);
+            Ok(())
+        }
+    }
+}
+
+/// Reads a request head and its Content-Length body.
+fn read_request(stream: &mut dyn Read) -> io::Result<SeenRequest> {
+    let mut data = Vec::new();
+    let mut byte = [0u8; 1];
+    while !data.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        data.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&data).into_owned();
+    let length = head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body)?;
+    Ok(SeenRequest { head, body })
+}
+
+/// A handler answering every request with `status` and `body` (Content-Length framed).
+pub fn fixed(status: u16, body: &'static [u8]) -> Handler {
+    Arc::new(move |_req: &SeenRequest, out: &mut dyn Write| {
+        write!(
+            out,
+            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )?;
+        out.write_all(body)?;
+        Ok(Ending::CloseNotify)
+    })
+}
+
+/// A handler that writes exactly `bytes` and ends as `ending` says.
+pub fn raw(bytes: Vec<u8>, ending: Ending) -> Handler {
+    Arc::new(move |_req: &SeenRequest, out: &mut dyn Write| {
+        out.write_all(&bytes)?;
+        Ok(ending)
+    })
+}
