@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 use wasmtime::Store;
 use wasmtime::component::{ResourceAny, ResourceTable};
+use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::HttpsClient;
@@ -126,8 +127,14 @@ impl Client {
         }
         match config.network {
             NetworkPolicy::Any => wasi.inherit_network(),
-            NetworkPolicy::LoopbackOnly => wasi.socket_addr_check(|addr, _use| {
-                let allowed = addr.ip().is_loopback();
+            NetworkPolicy::LoopbackOnly => wasi.socket_addr_check(|addr, usage| {
+                // Connecting is what matters; the implicit bind before a connect is to the
+                // unspecified address.
+                let allowed = match usage {
+                    SocketAddrUse::TcpConnect => addr.ip().is_loopback(),
+                    SocketAddrUse::TcpBind => addr.ip().is_loopback() || addr.ip().is_unspecified(),
+                    _ => false,
+                };
                 Box::pin(async move { allowed })
             }),
         };

@@ -19,6 +19,7 @@ pub mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "https-client",
+        additional_derives: [PartialEq, Eq],
     });
 }
 

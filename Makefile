@@ -1,0 +1,54 @@
+# verified-https: build, test, demo and lint. `make demo` and `make test` work on a fresh
+# Debian machine with Rust from rustup: they add the wasm32-wasip2 target and install clang
+# (ring's C code for wasm32) when missing.
+
+CARGO  ?= cargo
+TARGET := wasm32-wasip2
+WASM   := target/$(TARGET)/release/verified_https.wasm
+
+.PHONY: all setup component host demo test unit e2e lint doc clean
+
+all: component host
+
+## setup: install what a fresh machine lacks (the wasm32-wasip2 target, clang)
+setup:
+	@command -v $(CARGO) >/dev/null || { echo "error: cargo not found; install Rust with rustup (https://rustup.rs)"; exit 1; }
+	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
+	@command -v clang >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing clang (ring's C code for $(TARGET))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null; \
+	  else \
+	    echo "error: clang is required to build ring for $(TARGET); install it (Debian: sudo apt-get install clang)"; exit 1; \
+	  fi; }
+
+## component: the https-client component (cdylib for wasm32-wasip2)
+component: setup
+	$(CARGO) build --release --target $(TARGET) --lib
+	@ls -l $(WASM) | awk '{print "component: " $$NF ", " $$5 " bytes"}'
+
+## host: the wasmtime host, https-get and the demo
+host: setup
+	$(CARGO) build --release -p host-test --bins
+
+## demo: a loopback HTTPS server with a fresh CA; verified, refused and unverified fetches
+demo: component host
+	./target/release/demo
+
+## test: unit tests (natively) and the end-to-end suites (the component in wasmtime)
+test: component host
+	$(CARGO) test --release --workspace
+
+## unit: only the pure modules, natively
+unit:
+	$(CARGO) test --release --lib
+
+## lint: rustfmt and clippy on both targets, rustdoc without warnings
+lint: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --lib -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps
+
+clean:
+	$(CARGO) clean

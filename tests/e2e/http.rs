@@ -1,0 +1,251 @@
+//! HTTP/1.1 through the component over real TLS: request bodies, the three body framings,
+//! truncation as an error, a 64 MiB body in bounded memory, and clear errors for bad input.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use host_test::host::Client;
+use host_test::pki::{LeafSpec, Pki};
+use host_test::server::{self, Ending, Handler, SeenRequest, TestServer, Versions};
+use host_test::{ErrorCode, Header, Request};
+
+use crate::support::{client, fetch, request_to};
+
+/// A verified client and an HTTPS server for good.test answering with `handler`.
+fn setup(handler: Handler) -> (Client, TestServer) {
+    let pki = Pki::new("http");
+    let server = TestServer::https(&pki.leaf(&LeafSpec::new(&["good.test"])), Versions::Both, handler);
+    (client(Ok(vec![pki.root_der()])), server)
+}
+
+fn get(server: &TestServer) -> Request {
+    request_to(server, "GET", "good.test", "/")
+}
+
+#[test]
+fn post_body_and_headers_reach_the_server() {
+    let (mut client, server) = setup(Arc::new(|request: &SeenRequest, out: &mut dyn Write| {
+        write!(out, "HTTP/1.1 201 Created\r\nContent-Length: {}\r\n\r\n", request.body.len())?;
+        out.write_all(&request.body)?;
+        Ok(Ending::CloseNotify)
+    }));
+    let mut request = request_to(&server, "POST", "good.test", "/submit?x=1");
+    request.body = Some(b"name=value&other=1".to_vec());
+    request.headers.push(Header {
+        name: "X-Token".into(),
+        value: b"abc".to_vec(),
+    });
+    let (response, body) = fetch(&mut client, true, &request).expect("POST succeeds");
+    assert_eq!((response.status, response.reason.as_str()), (201, "Created"));
+    assert_eq!(body, b"name=value&other=1");
+    let seen = &server.requests()[0];
+    assert!(seen.head.starts_with("POST /submit?x=1 HTTP/1.1\r\n"), "{}", seen.head);
+    assert!(seen.head.contains(&format!("Host: good.test:{}\r\n", server.port())));
+    assert!(seen.head.contains("Content-Length: 18\r\n"));
+    assert!(seen.head.contains("X-Token: abc\r\n"));
+    assert_eq!(seen.body, b"name=value&other=1");
+}
+
+#[test]
+fn any_method_is_sent_as_given() {
+    let (mut client, server) = setup(server::fixed(200, b""));
+    let request = request_to(&server, "PROPFIND", "good.test", "/dav");
+    fetch(&mut client, true, &request).expect("PROPFIND succeeds");
+    assert!(server.requests()[0].head.starts_with("PROPFIND /dav HTTP/1.1\r\n"));
+}
+
+#[test]
+fn chunked_response_is_decoded_and_trailers_skipped() {
+    let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
+    let (mut client, server) = setup(server::raw(wire.to_vec(), Ending::CloseNotify));
+    let (_, body) = fetch(&mut client, true, &get(&server)).expect("chunked body");
+    assert_eq!(body, b"hello, world");
+}
+
+#[test]
+fn close_delimited_response_ending_with_close_notify_is_complete() {
+    let wire = b"HTTP/1.1 200 OK\r\n\r\nuntil the end".to_vec();
+    let (mut client, server) = setup(server::raw(wire, Ending::CloseNotify));
+    let (_, body) = fetch(&mut client, true, &get(&server)).expect("clean close ends the body");
+    assert_eq!(body, b"until the end");
+}
+
+#[test]
+fn close_delimited_response_without_close_notify_is_incomplete() {
+    let wire = b"HTTP/1.1 200 OK\r\n\r\nmaybe cut".to_vec();
+    let (mut client, server) = setup(server::raw(wire, Ending::Abrupt));
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(err, ErrorCode::HttpResponseIncomplete(_)), "{err:?}");
+}
+
+#[test]
+fn body_shorter_than_content_length_is_incomplete() {
+    let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this".to_vec();
+    let (mut client, server) = setup(server::raw(wire, Ending::CloseNotify));
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(&err, ErrorCode::HttpResponseIncomplete(m) if m.contains("91 bytes")), "{err:?}");
+}
+
+#[test]
+fn unfinished_chunked_body_is_incomplete() {
+    let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel".to_vec();
+    let (mut client, server) = setup(server::raw(wire, Ending::CloseNotify));
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(err, ErrorCode::HttpResponseIncomplete(_)), "{err:?}");
+}
+
+#[test]
+fn head_response_has_no_body_even_with_content_length() {
+    let (mut client, server) = setup(server::raw(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec(),
+        Ending::CloseNotify,
+    ));
+    let (response, body) = fetch(&mut client, true, &request_to(&server, "HEAD", "good.test", "/"))
+        .expect("HEAD succeeds");
+    assert_eq!(response.status, 200);
+    assert!(body.is_empty());
+}
+
+#[test]
+fn interim_100_continue_is_skipped() {
+    let wire = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
+    let (mut client, server) = setup(server::raw(wire, Ending::CloseNotify));
+    let (response, body) = fetch(&mut client, true, &get(&server)).expect("final response");
+    assert_eq!((response.status, body.as_slice()), (200, &b"ok"[..]));
+}
+
+#[test]
+fn garbage_instead_of_http_is_a_protocol_error() {
+    let (mut client, server) = setup(server::raw(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec(), Ending::CloseNotify));
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(err, ErrorCode::HttpProtocolError(_)), "{err:?}");
+}
+
+#[test]
+fn transfer_encoding_with_content_length_is_refused() {
+    let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    let (mut client, server) = setup(server::raw(wire.to_vec(), Ending::CloseNotify));
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(err, ErrorCode::HttpProtocolError(_)), "{err:?}");
+}
+
+#[test]
+fn oversized_header_section_is_refused() {
+    let mut wire = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
+    wire.resize(wire.len() + 1024 * 1024, b'a');
+    wire.extend_from_slice(b"\r\n\r\n");
+    let (mut client, server) = setup(server::raw(wire, Ending::CloseNotify));
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(err, ErrorCode::HttpResponseHeaderSectionSize(_)), "{err:?}");
+}
+
+#[test]
+fn body_of_64_mib_streams_in_bounded_memory() {
+    const SIZE: usize = 64 * 1024 * 1024;
+    let (mut client, server) = setup(Arc::new(|_: &SeenRequest, out: &mut dyn Write| {
+        write!(out, "HTTP/1.1 200 OK\r\nContent-Length: {SIZE}\r\n\r\n")?;
+        let block: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+        for _ in 0..SIZE / block.len() {
+            out.write_all(&block)?;
+        }
+        Ok(Ending::CloseNotify)
+    }));
+    let context = client.default_context().expect("no trap").expect("context");
+    let response = client.send(context, &get(&server)).expect("no trap").expect("response");
+    let (mut total, mut checksum) = (0usize, 0u64);
+    while let Some(piece) = client.read_body(&response, 64 * 1024).expect("no trap").expect("body") {
+        assert!(piece.len() <= 64 * 1024);
+        for (i, &byte) in piece.iter().enumerate() {
+            assert_eq!(byte, ((total + i) % (64 * 1024) % 251) as u8, "byte {}", total + i);
+        }
+        checksum = checksum.wrapping_add(piece.iter().map(|&b| u64::from(b)).sum::<u64>());
+        total += piece.len();
+    }
+    assert_eq!(total, SIZE);
+    assert!(checksum > 0);
+    let peak = client.peak_memory_bytes();
+    assert!(peak < 8 * 1024 * 1024, "linear memory grew to {peak} bytes for a 64 MiB body");
+}
+
+#[test]
+fn plain_http_works_and_reports_no_tls() {
+    let server = TestServer::http(server::fixed(200, b"plain"));
+    let mut client = client(Ok(vec![]));
+    let mut request = get(&server);
+    request.url = server.url("http", "good.test", "/");
+    let context = client.unverified_context().expect("no trap");
+    let response = client.send(context, &request).expect("no trap").expect("plain HTTP");
+    assert_eq!(client.read_to_end(&response).expect("no trap").expect("body"), b"plain");
+    assert!(response.tls.is_none());
+}
+
+#[test]
+fn invalid_urls_are_refused_before_connecting() {
+    let (mut client, server) = setup(server::fixed(200, b""));
+    for url in ["not a url", "ftp://good.test/", "https://user:pw@good.test/"] {
+        let mut request = get(&server);
+        request.url = url.into();
+        let err = fetch(&mut client, true, &request).unwrap_err();
+        assert!(matches!(err, ErrorCode::InvalidUrl(_)), "{url}: {err:?}");
+    }
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn header_injection_is_an_invalid_request() {
+    let (mut client, server) = setup(server::fixed(200, b""));
+    let mut request = get(&server);
+    request.headers.push(Header {
+        name: "X-A".into(),
+        value: b"1\r\nX-Injected: 2".to_vec(),
+    });
+    let err = fetch(&mut client, true, &request).unwrap_err();
+    assert!(matches!(err, ErrorCode::InvalidRequest(_)), "{err:?}");
+}
+
+#[test]
+fn closed_port_is_connection_refused() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let mut client = client(Ok(vec![Pki::new("refused").root_der()]));
+    let mut request = host_test::host::get(&format!("https://127.0.0.1:{port}/"));
+    request.options.connect_timeout_ms = Some(5_000);
+    let err = fetch(&mut client, true, &request).unwrap_err();
+    assert!(matches!(err, ErrorCode::ConnectionRefused(_)), "{err:?}");
+}
+
+#[test]
+fn silent_server_times_out_within_the_limit() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let holder = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        std::thread::sleep(Duration::from_secs(3));
+        drop(stream);
+    });
+    let mut client = client(Ok(vec![Pki::new("silent").root_der()]));
+    let mut request = host_test::host::get(&format!("https://127.0.0.1:{port}/"));
+    request.options.timeout_ms = Some(500);
+    let started = Instant::now();
+    let err = fetch(&mut client, true, &request).unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err, ErrorCode::HttpResponseTimeout);
+    assert!(waited >= Duration::from_millis(450) && waited < Duration::from_millis(2_500), "{waited:?}");
+    holder.join().expect("holder thread");
+}
+
+#[test]
+fn the_instance_stays_healthy_after_a_failure() {
+    let (mut client, bad) = setup(server::raw(b"garbage\r\n\r\n".to_vec(), Ending::Abrupt));
+    fetch(&mut client, true, &get(&bad)).unwrap_err();
+    let good = TestServer::https(
+        &Pki::new("after").leaf(&LeafSpec::new(&["good.test"])),
+        Versions::Both,
+        server::fixed(200, b"fine"),
+    );
+    let (_, body) = fetch(&mut client, false, &get(&good)).expect("the next request works");
+    assert_eq!(body, b"fine");
+}

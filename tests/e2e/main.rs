@@ -1,0 +1,8 @@
+//! End-to-end suites: the built component in real wasmtime (through host-test) against real
+//! TLS servers on loopback, and the `https-get` CLI as a user runs it.
+
+mod cli;
+mod http;
+mod support;
+mod trust;
+mod verification;

@@ -1,0 +1,75 @@
+//! Shared by the end-to-end suites: the built component loaded once, clients on loopback, and
+//! requests that point test names (`*.test`) at the loopback server.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use host_test::host::{Client, HostConfig, HostTrust, Response};
+use host_test::runtime::{Runtime, default_component_path};
+use host_test::server::TestServer;
+use host_test::{ConnectOverride, ErrorCode, Request, RequestOptions};
+
+/// The component, compiled once per test process (and cached on disk between runs).
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let component = default_component_path();
+        assert!(
+            component.exists(),
+            "the component is not built at {}; run `make test` (or `make component`) first",
+            component.display()
+        );
+        let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache");
+        Runtime::load(&component, Some(&cache))
+            .expect("loading the component")
+            .0
+    })
+}
+
+/// A client on loopback trusting `trust`, with the real clock.
+pub fn client(trust: HostTrust) -> Client {
+    Client::new(runtime(), HostConfig::loopback(trust)).expect("instantiating the component")
+}
+
+/// A client on loopback trusting `trust`, whose wall clock stands at `time`.
+pub fn client_at(trust: HostTrust, time: SystemTime) -> Client {
+    let mut config = HostConfig::loopback(trust);
+    config.wall_clock = Some(time);
+    Client::new(runtime(), config).expect("instantiating the component")
+}
+
+/// A request of `method` for `https://{host}:{port}{path}`, connecting to 127.0.0.1.
+pub fn request_to(server: &TestServer, method: &str, host: &str, path: &str) -> Request {
+    Request {
+        method: method.into(),
+        url: server.url("https", host, path),
+        headers: Vec::new(),
+        body: None,
+        options: RequestOptions {
+            connect_timeout_ms: Some(10_000),
+            timeout_ms: Some(60_000),
+            connect_overrides: vec![ConnectOverride {
+                host: host.into(),
+                port: server.port(),
+                address: "127.0.0.1".into(),
+            }],
+        },
+    }
+}
+
+/// GET `host` on `server` through a context of `client`; the response with its whole body.
+pub fn fetch(
+    client: &mut Client,
+    verified: bool,
+    request: &Request,
+) -> Result<(Response, Vec<u8>), ErrorCode> {
+    let context = if verified {
+        client.default_context().expect("no trap")?
+    } else {
+        client.unverified_context().expect("no trap")
+    };
+    let response = client.send(context, request).expect("no trap")?;
+    let body = client.read_to_end(&response).expect("no trap")?;
+    Ok((response, body))
+}
