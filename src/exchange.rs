@@ -82,13 +82,7 @@ impl<T: Read + Write> Channel<T> {
     fn write_all(&mut self, data: &[u8]) -> Result<()> {
         let sent = match self {
             Channel::Plain(io) => io.write_all(data).and_then(|()| io.flush()),
-            Channel::Tls(tls) => {
-                tls.conn
-                    .writer()
-                    .write_all(data)
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                tls.flush()
-            }
+            Channel::Tls(tls) => tls.write_all(data),
         };
         sent.map_err(|e| match e.kind() {
             io::ErrorKind::TimedOut => Error::Timeout,
@@ -127,6 +121,17 @@ impl<T: Read + Write> TlsChannel<T> {
         }
         // Flush the client's Finished (TLS 1.3) before the request is written.
         self.flush().map_err(failed)
+    }
+
+    /// Encrypts and sends `data`. rustls buffers a bounded amount of plaintext, so a large body
+    /// goes in pieces; a request that fits leaves in one transport write.
+    fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let accepted = self.conn.writer().write(data)?;
+            data = &data[accepted..];
+            self.flush()?;
+        }
+        Ok(())
     }
 
     /// Writes every pending TLS record in one transport write.

@@ -130,18 +130,42 @@ impl Drop for TestServer {
 
 /// A rustls server configuration presenting `leaf`, with ALPN http/1.1.
 pub fn server_config(leaf: &Leaf, versions: Versions) -> Arc<ServerConfig> {
+    build_server_config(leaf, versions, None)
+}
+
+/// A server configuration presenting `leaf` but signing the handshake with `impostor`'s key:
+/// what a server that copied someone else's certificate looks like.
+pub fn impostor_config(leaf: &Leaf, impostor: &Leaf) -> Arc<ServerConfig> {
+    build_server_config(leaf, Versions::Both, Some(impostor))
+}
+
+/// Serves one fixed certificate and key, without rustls's check that they belong together.
+#[derive(Debug)]
+struct FixedCertificate(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for FixedCertificate {
+    fn resolve(&self, _hello: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+fn build_server_config(leaf: &Leaf, versions: Versions, key_of: Option<&Leaf>) -> Arc<ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let versions: &[&rustls::SupportedProtocolVersion] = match versions {
         Versions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
         Versions::Tls12Only => &[&rustls::version::TLS12],
         Versions::Tls13Only => &[&rustls::version::TLS13],
     };
-    let mut config = ServerConfig::builder_with_provider(provider)
+    let key = provider
+        .key_provider
+        .load_private_key(key_of.unwrap_or(leaf).key.clone_key())
+        .expect("a valid private key");
+    let certified = rustls::sign::CertifiedKey::new(leaf.chain.clone(), key);
+    let mut config = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions)
         .expect("ring supports these versions")
         .with_no_client_auth()
-        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
-        .expect("a valid certificate and key");
+        .with_cert_resolver(Arc::new(FixedCertificate(Arc::new(certified))));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Arc::new(config)
 }

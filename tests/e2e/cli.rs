@@ -17,7 +17,9 @@ fn https_get() -> Command {
         .expect("https-get is not built; run `make test` (it builds the host binaries first)");
     let mut command = Command::new(binary);
     // A test must never depend on the machine's own trust store.
-    command.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+    command
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
     command
 }
 
@@ -31,7 +33,11 @@ fn ca_dir(pki: &Pki, name: &str) -> PathBuf {
 }
 
 fn run(command: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = command.output().expect("running https-get");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("running https-get");
     (
         status.code().expect("exit code"),
         String::from_utf8_lossy(&stdout).into_owned(),
@@ -49,7 +55,11 @@ fn target(server: &TestServer, host: &str) -> [String; 3] {
 }
 
 fn good_server(pki: &Pki, handler: server::Handler) -> TestServer {
-    TestServer::https(&pki.leaf(&LeafSpec::new(&["good.test"])), Versions::Both, handler)
+    TestServer::https(
+        &pki.leaf(&LeafSpec::new(&["good.test"])),
+        Versions::Both,
+        handler,
+    )
 }
 
 fn arg(path: &Path) -> String {
@@ -61,8 +71,10 @@ fn cacert_fetch_prints_the_body_and_exits_0() {
     let pki = Pki::new("cli-ok");
     let dir = ca_dir(&pki, "ok");
     let server = good_server(&pki, server::fixed(200, b"hello cli"));
-    let (code, out, err) =
-        run(https_get().arg("--cacert").arg(arg(&dir.join("ca.pem"))).args(target(&server, "good.test")));
+    let (code, out, err) = run(https_get()
+        .arg("--cacert")
+        .arg(arg(&dir.join("ca.pem")))
+        .args(target(&server, "good.test")));
     assert_eq!((code, out.as_str()), (0, "hello cli"), "{err}");
 }
 
@@ -71,7 +83,9 @@ fn ssl_cert_file_is_the_default_trust_store() {
     let pki = Pki::new("cli-env-file");
     let dir = ca_dir(&pki, "env-file");
     let server = good_server(&pki, server::fixed(200, b"env"));
-    let (code, out, err) = run(https_get().env("SSL_CERT_FILE", dir.join("ca.pem")).args(target(&server, "good.test")));
+    let (code, out, err) = run(https_get()
+        .env("SSL_CERT_FILE", dir.join("ca.pem"))
+        .args(target(&server, "good.test")));
     assert_eq!((code, out.as_str()), (0, "env"), "{err}");
 }
 
@@ -80,9 +94,14 @@ fn ssl_cert_dir_and_capath_are_read() {
     let pki = Pki::new("cli-dir");
     let dir = ca_dir(&pki, "dir");
     let server = good_server(&pki, server::fixed(200, b"dir"));
-    let (code, _, err) = run(https_get().env("SSL_CERT_DIR", &dir).args(target(&server, "good.test")));
+    let (code, _, err) = run(https_get()
+        .env("SSL_CERT_DIR", &dir)
+        .args(target(&server, "good.test")));
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = run(https_get().arg("--capath").arg(arg(&dir)).args(target(&server, "good.test")));
+    let (code, _, err) = run(https_get()
+        .arg("--capath")
+        .arg(arg(&dir))
+        .args(target(&server, "good.test")));
     assert_eq!(code, 0, "{err}");
 }
 
@@ -91,13 +110,17 @@ fn wrong_host_exits_60_with_a_one_line_reason() {
     let pki = Pki::new("cli-wrong");
     let dir = ca_dir(&pki, "wrong");
     let server = good_server(&pki, server::fixed(200, b"secret"));
-    let (code, out, err) =
-        run(https_get().arg("--cacert").arg(arg(&dir.join("ca.pem"))).args(target(&server, "wrong.test")));
+    let (code, out, err) = run(https_get()
+        .arg("--cacert")
+        .arg(arg(&dir.join("ca.pem")))
+        .args(target(&server, "wrong.test")));
     assert_eq!(code, 60);
     assert!(out.is_empty(), "no body may be printed: {out}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains("certificate verify failed: hostname mismatch") && err.contains("'wrong.test'") && err.contains("good.test"),
+        err.contains("certificate verify failed: hostname mismatch")
+            && err.contains("'wrong.test'")
+            && err.contains("good.test"),
         "{err}"
     );
 }
@@ -106,19 +129,31 @@ fn wrong_host_exits_60_with_a_one_line_reason() {
 fn expired_certificate_exits_60_saying_it_has_expired() {
     let pki = Pki::new("cli-expired");
     let dir = ca_dir(&pki, "expired");
-    let spec = LeafSpec::new(&["good.test"]).valid(rcgen::date_time_ymd(2020, 1, 1), rcgen::date_time_ymd(2021, 1, 1));
+    let spec = LeafSpec::new(&["good.test"]).valid(
+        rcgen::date_time_ymd(2020, 1, 1),
+        rcgen::date_time_ymd(2021, 1, 1),
+    );
     let server = TestServer::https(&pki.leaf(&spec), Versions::Both, server::fixed(200, b""));
-    let (code, _, err) =
-        run(https_get().arg("--cacert").arg(arg(&dir.join("ca.pem"))).args(target(&server, "good.test")));
+    let (code, _, err) = run(https_get()
+        .arg("--cacert")
+        .arg(arg(&dir.join("ca.pem")))
+        .args(target(&server, "good.test")));
     assert_eq!(code, 60);
-    assert!(err.contains("certificate verify failed: certificate has expired (notAfter 2021-01-01T00:00:00Z"), "{err}");
+    assert!(
+        err.contains(
+            "certificate verify failed: certificate has expired (notAfter 2021-01-01T00:00:00Z"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn missing_trust_store_exits_77_naming_the_fixes_and_connects_nowhere() {
     let pki = Pki::new("cli-no-store");
     let server = good_server(&pki, server::fixed(200, b""));
-    let (code, _, err) = run(https_get().env("SSL_CERT_FILE", "/nonexistent/bundle.pem").args(target(&server, "good.test")));
+    let (code, _, err) = run(https_get()
+        .env("SSL_CERT_FILE", "/nonexistent/bundle.pem")
+        .args(target(&server, "good.test")));
     assert_eq!(code, 77, "{err}");
     for word in ["SSL_CERT_FILE", "SSL_CERT_DIR", "--cacert", "--capath"] {
         assert!(err.contains(word), "{err}");
@@ -154,9 +189,15 @@ fn empty_cacert_file_or_capath_dir_exits_77_without_looking_elsewhere() {
 fn insecure_fetch_warns_and_succeeds() {
     let pki = Pki::new("cli-insecure");
     let server = good_server(&pki, server::fixed(200, b"unverified body"));
-    let (code, out, err) = run(https_get().arg("-k").arg("-v").args(target(&server, "wrong.test")));
+    let (code, out, err) = run(https_get()
+        .arg("-k")
+        .arg("-v")
+        .args(target(&server, "wrong.test")));
     assert_eq!((code, out.as_str()), (0, "unverified body"), "{err}");
-    assert!(err.contains("WARNING") && err.contains("NOT verified"), "{err}");
+    assert!(
+        err.contains("WARNING") && err.contains("NOT verified"),
+        "{err}"
+    );
     assert!(err.contains("verified: NO"), "{err}");
 }
 
@@ -172,10 +213,15 @@ fn truncated_body_exits_18() {
     let dir = ca_dir(&pki, "truncated");
     let server = good_server(
         &pki,
-        server::raw(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort".to_vec(), Ending::CloseNotify),
+        server::raw(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort".to_vec(),
+            Ending::CloseNotify,
+        ),
     );
-    let (code, _, err) =
-        run(https_get().arg("--cacert").arg(arg(&dir.join("ca.pem"))).args(target(&server, "good.test")));
+    let (code, _, err) = run(https_get()
+        .arg("--cacert")
+        .arg(arg(&dir.join("ca.pem")))
+        .args(target(&server, "good.test")));
     assert_eq!(code, 18, "{err}");
 }
 
@@ -183,9 +229,14 @@ fn truncated_body_exits_18() {
 fn malformed_reply_exits_8() {
     let pki = Pki::new("cli-malformed");
     let dir = ca_dir(&pki, "malformed");
-    let server = good_server(&pki, server::raw(b"garbage\r\n\r\n".to_vec(), Ending::CloseNotify));
-    let (code, _, err) =
-        run(https_get().arg("--cacert").arg(arg(&dir.join("ca.pem"))).args(target(&server, "good.test")));
+    let server = good_server(
+        &pki,
+        server::raw(b"garbage\r\n\r\n".to_vec(), Ending::CloseNotify),
+    );
+    let (code, _, err) = run(https_get()
+        .arg("--cacert")
+        .arg(arg(&dir.join("ca.pem")))
+        .args(target(&server, "good.test")));
     assert_eq!(code, 8, "{err}");
 }
 
@@ -195,16 +246,26 @@ fn fail_flag_exits_22_on_404() {
     let dir = ca_dir(&pki, "fail");
     let server = good_server(&pki, server::fixed(404, b"not here"));
     let ca = arg(&dir.join("ca.pem"));
-    let (code, out, _) = run(https_get().args(["-f", "--cacert", &ca]).args(target(&server, "good.test")));
+    let (code, out, _) = run(https_get()
+        .args(["-f", "--cacert", &ca])
+        .args(target(&server, "good.test")));
     assert_eq!((code, out.as_str()), (22, ""));
-    let (code, out, _) = run(https_get().args(["--cacert", &ca]).args(target(&server, "good.test")));
+    let (code, out, _) = run(https_get()
+        .args(["--cacert", &ca])
+        .args(target(&server, "good.test")));
     assert_eq!((code, out.as_str()), (0, "not here"));
 }
 
 #[test]
 fn connection_refused_exits_7() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let (code, _, err) = run(https_get().arg("-k").arg(format!("https://127.0.0.1:{port}/")));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let (code, _, err) = run(https_get()
+        .arg("-k")
+        .arg(format!("https://127.0.0.1:{port}/")));
     assert_eq!(code, 7, "{err}");
 }
 
@@ -214,23 +275,47 @@ fn output_file_include_and_post_data() {
     let dir = ca_dir(&pki, "output");
     let server = good_server(
         &pki,
-        std::sync::Arc::new(|request: &server::SeenRequest, out: &mut dyn std::io::Write| {
-            write!(out, "HTTP/1.1 200 OK\r\nX-Seen: {}\r\nContent-Length: {}\r\n\r\n", request.body.len(), request.body.len())?;
-            out.write_all(&request.body)?;
-            Ok(Ending::CloseNotify)
-        }),
+        std::sync::Arc::new(
+            |request: &server::SeenRequest, out: &mut dyn std::io::Write| {
+                write!(
+                    out,
+                    "HTTP/1.1 200 OK\r\nX-Seen: {}\r\nContent-Length: {}\r\n\r\n",
+                    request.body.len(),
+                    request.body.len()
+                )?;
+                out.write_all(&request.body)?;
+                Ok(Ending::CloseNotify)
+            },
+        ),
     );
     let file = dir.join("out.txt");
     let (code, out, err) = run(https_get()
-        .args(["--cacert", &arg(&dir.join("ca.pem")), "-i", "-d", "a=1&b=2", "-H", "X-Test: yes", "-o", &arg(&file)])
+        .args([
+            "--cacert",
+            &arg(&dir.join("ca.pem")),
+            "-i",
+            "-d",
+            "a=1&b=2",
+            "-H",
+            "X-Test: yes",
+            "-o",
+            &arg(&file),
+        ])
         .args(target(&server, "good.test")));
     assert_eq!(code, 0, "{err}");
     assert!(out.is_empty());
     let written = std::fs::read_to_string(&file).expect("output file");
-    assert!(written.starts_with("HTTP/1.1 200 OK\r\n") && written.contains("X-Seen: 7\r\n"), "{written}");
+    assert!(
+        written.starts_with("HTTP/1.1 200 OK\r\n") && written.contains("X-Seen: 7\r\n"),
+        "{written}"
+    );
     assert!(written.ends_with("\r\n\r\na=1&b=2"), "{written}");
     let seen = &server.requests()[0];
-    assert!(seen.head.starts_with("POST /path HTTP/1.1") && seen.head.contains("X-Test: yes"), "{}", seen.head);
+    assert!(
+        seen.head.starts_with("POST /path HTTP/1.1") && seen.head.contains("X-Test: yes"),
+        "{}",
+        seen.head
+    );
 }
 
 #[test]
@@ -240,19 +325,34 @@ fn redirects_are_followed_with_l_and_https_to_http_is_refused() {
     let ca = arg(&dir.join("ca.pem"));
     let server = good_server(
         &pki,
-        std::sync::Arc::new(|request: &server::SeenRequest, out: &mut dyn std::io::Write| {
-            if request.head.starts_with("GET /path ") {
-                out.write_all(b"HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n")?;
-            } else if request.head.starts_with("GET /final ") {
-                out.write_all(b"HTTP/1.1 301 Moved\r\nLocation: http://good.test/plain\r\nContent-Length: 0\r\n\r\n")?;
-            }
-            Ok(Ending::CloseNotify)
-        }),
+        std::sync::Arc::new(
+            |request: &server::SeenRequest, out: &mut dyn std::io::Write| {
+                if request.head.starts_with("GET /path ") {
+                    out.write_all(
+                        b"HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n",
+                    )?;
+                } else if request.head.starts_with("GET /final ") {
+                    out.write_all(b"HTTP/1.1 301 Moved\r\nLocation: http://good.test/plain\r\nContent-Length: 0\r\n\r\n")?;
+                }
+                Ok(Ending::CloseNotify)
+            },
+        ),
     );
-    let (code, out, _) = run(https_get().args(["--cacert", &ca]).args(target(&server, "good.test")));
-    assert_eq!((code, out.as_str()), (0, ""), "without -L the 302 is the answer");
-    let (code, _, err) = run(https_get().args(["-L", "--cacert", &ca]).args(target(&server, "good.test")));
+    let (code, out, _) = run(https_get()
+        .args(["--cacert", &ca])
+        .args(target(&server, "good.test")));
+    assert_eq!(
+        (code, out.as_str()),
+        (0, ""),
+        "without -L the 302 is the answer"
+    );
+    let (code, _, err) = run(https_get()
+        .args(["-L", "--cacert", &ca])
+        .args(target(&server, "good.test")));
     assert_ne!(code, 0);
-    assert!(err.contains("refusing a redirect from https to http://good.test/plain"), "{err}");
+    assert!(
+        err.contains("refusing a redirect from https to http://good.test/plain"),
+        "{err}"
+    );
     assert_eq!(server.requests().len(), 3, "/path, /path again, /final");
 }

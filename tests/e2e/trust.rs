@@ -20,12 +20,30 @@ fn assert_no_default_context(trust: Result<Vec<Vec<u8>>, String>) {
     let pki = Pki::new("no-trust");
     let server = good_server(&pki);
     let mut client = client(trust);
-    let err = client.default_context().expect("no trap").expect_err("no context without anchors");
-    assert!(matches!(err, ErrorCode::TrustStoreUnavailable(_)), "{err:?}");
+    let err = client
+        .default_context()
+        .expect("no trap")
+        .expect_err("no context without anchors");
+    assert!(
+        matches!(err, ErrorCode::TrustStoreUnavailable(_)),
+        "{err:?}"
+    );
     // The same request through a fallback would connect; there is none.
-    let err = fetch(&mut client, true, &request_to(&server, "GET", "good.test", "/")).unwrap_err();
-    assert!(matches!(err, ErrorCode::TrustStoreUnavailable(_)), "{err:?}");
-    assert_eq!(server.connections(), 0, "no connection may be made without trust anchors");
+    let err = fetch(
+        &mut client,
+        true,
+        &request_to(&server, "GET", "good.test", "/"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ErrorCode::TrustStoreUnavailable(_)),
+        "{err:?}"
+    );
+    assert_eq!(
+        server.connections(),
+        0,
+        "no connection may be made without trust anchors"
+    );
 }
 
 #[test]
@@ -46,7 +64,8 @@ fn garbage_trust_anchor_is_trust_store_unavailable_before_any_connection() {
 #[test]
 fn host_error_message_reaches_the_caller() {
     let mut client = client(Err("SSL_CERT_FILE=/x: no such file".into()));
-    let Err(ErrorCode::TrustStoreUnavailable(why)) = client.default_context().expect("no trap") else {
+    let Err(ErrorCode::TrustStoreUnavailable(why)) = client.default_context().expect("no trap")
+    else {
         panic!("expected trust-store-unavailable");
     };
     assert!(why.contains("SSL_CERT_FILE=/x: no such file"), "{why}");
@@ -57,8 +76,12 @@ fn unverified_context_does_not_consult_the_trust_store() {
     let pki = Pki::new("unverified-no-trust");
     let server = good_server(&pki);
     let mut client = client(Err("none".into()));
-    let (response, _) = fetch(&mut client, false, &request_to(&server, "GET", "good.test", "/"))
-        .expect("the unverified context needs no anchors");
+    let (response, _) = fetch(
+        &mut client,
+        false,
+        &request_to(&server, "GET", "good.test", "/"),
+    )
+    .expect("the unverified context needs no anchors");
     assert!(!response.tls.expect("TLS").verified);
     assert_eq!(client.trust_calls(), 0);
 }
@@ -98,7 +121,10 @@ fn caller_roots_replace_the_host_roots_instead_of_joining_them() {
         .send(context, &request_to(&server, "GET", "good.test", "/"))
         .expect("no trap")
         .expect_err("the host's root must not be merged in");
-    assert_eq!(err, ErrorCode::TlsCertificateError(CertificateError::UnknownIssuer));
+    assert_eq!(
+        err,
+        ErrorCode::TlsCertificateError(CertificateError::UnknownIssuer)
+    );
 }
 
 #[test]
@@ -111,7 +137,9 @@ fn caller_garbage_roots_are_invalid_trust_anchors() {
         TrustAnchors::Der(vec![]),
     ] {
         let err = client
-            .context(&ContextOptions { trust_anchors: anchors })
+            .context(&ContextOptions {
+                trust_anchors: anchors,
+            })
             .expect("no trap")
             .expect_err("garbage is refused");
         assert!(matches!(err, ErrorCode::InvalidTrustAnchors(_)), "{err:?}");

@@ -53,7 +53,10 @@ impl Case {
             fetch(&mut client, false, &request).expect("the unverified context connects");
         assert_eq!((response.status, body.as_slice()), (200, &b"matrix"[..]));
         let tls = response.tls.expect("https has TLS details");
-        assert!(!tls.verified, "the unverified context must report verified: false");
+        assert!(
+            !tls.verified,
+            "the unverified context must report verified: false"
+        );
         verified
     }
 }
@@ -83,25 +86,35 @@ fn valid_chain_through_an_intermediate_is_verified() {
 #[test]
 fn expired_certificate_is_refused_with_its_not_after() {
     let pki = Pki::new("expired");
-    let spec = LeafSpec::new(&["good.test"])
-        .valid(rcgen::date_time_ymd(2020, 1, 1), rcgen::date_time_ymd(2021, 1, 1));
+    let spec = LeafSpec::new(&["good.test"]).valid(
+        rcgen::date_time_ymd(2020, 1, 1),
+        rcgen::date_time_ymd(2021, 1, 1),
+    );
     let err = expect_certificate_error(Case::new(pki.leaf(&spec), "good.test").run(&pki));
     let CertificateError::Expired(payload) = err else {
         panic!("expected expired, got {err:?}");
     };
-    assert_eq!(payload.limit, rcgen::date_time_ymd(2021, 1, 1).unix_timestamp() as u64);
+    assert_eq!(
+        payload.limit,
+        rcgen::date_time_ymd(2021, 1, 1).unix_timestamp() as u64
+    );
 }
 
 #[test]
 fn certificate_not_yet_valid_is_refused_with_its_not_before() {
     let pki = Pki::new("future");
-    let spec = LeafSpec::new(&["good.test"])
-        .valid(rcgen::date_time_ymd(2090, 1, 1), rcgen::date_time_ymd(2100, 1, 1));
+    let spec = LeafSpec::new(&["good.test"]).valid(
+        rcgen::date_time_ymd(2090, 1, 1),
+        rcgen::date_time_ymd(2100, 1, 1),
+    );
     let err = expect_certificate_error(Case::new(pki.leaf(&spec), "good.test").run(&pki));
     let CertificateError::NotYetValid(payload) = err else {
         panic!("expected not-yet-valid, got {err:?}");
     };
-    assert_eq!(payload.limit, rcgen::date_time_ymd(2090, 1, 1).unix_timestamp() as u64);
+    assert_eq!(
+        payload.limit,
+        rcgen::date_time_ymd(2090, 1, 1).unix_timestamp() as u64
+    );
 }
 
 #[test]
@@ -113,8 +126,14 @@ fn injected_clock_after_not_after_makes_a_valid_certificate_expired() {
     let CertificateError::Expired(payload) = err else {
         panic!("expected expired, got {err:?}");
     };
-    assert_eq!(payload.time_used, rcgen::date_time_ymd(2101, 6, 1).unix_timestamp() as u64);
-    assert_eq!(payload.limit, rcgen::date_time_ymd(2100, 1, 1).unix_timestamp() as u64);
+    assert_eq!(
+        payload.time_used,
+        rcgen::date_time_ymd(2101, 6, 1).unix_timestamp() as u64
+    );
+    assert_eq!(
+        payload.limit,
+        rcgen::date_time_ymd(2100, 1, 1).unix_timestamp() as u64
+    );
 }
 
 #[test]
@@ -126,7 +145,10 @@ fn injected_clock_before_not_before_makes_a_valid_certificate_not_yet_valid() {
     let CertificateError::NotYetValid(payload) = err else {
         panic!("expected not-yet-valid, got {err:?}");
     };
-    assert_eq!(payload.time_used, rcgen::date_time_ymd(2023, 6, 1).unix_timestamp() as u64);
+    assert_eq!(
+        payload.time_used,
+        rcgen::date_time_ymd(2023, 6, 1).unix_timestamp() as u64
+    );
 }
 
 #[test]
@@ -215,13 +237,38 @@ fn leaf_without_server_auth_purpose_is_refused_as_invalid_purpose() {
 }
 
 #[test]
+fn unverified_context_still_checks_the_handshake_signature() {
+    let pki = Pki::new("impostor");
+    let genuine = pki.leaf(&LeafSpec::new(&["good.test"]));
+    let impostor = pki.leaf(&LeafSpec::new(&["good.test"]));
+    let server = TestServer::start(
+        Some(server::impostor_config(&genuine, &impostor)),
+        server::fixed(200, b"should never be read"),
+    );
+    let mut client = client(Ok(vec![pki.root_der()]));
+    let request = request_to(&server, "GET", "good.test", "/");
+    for verified in [true, false] {
+        let err = fetch(&mut client, verified, &request).unwrap_err();
+        assert_eq!(
+            err,
+            ErrorCode::TlsCertificateError(CertificateError::BadSignature),
+            "verified context: {verified}"
+        );
+    }
+    assert!(server.requests().is_empty(), "no request may be sent to an impostor");
+}
+
+#[test]
 fn tls12_only_server_is_verified_with_chacha20() {
     let pki = Pki::new("tls12");
     let mut case = Case::new(pki.leaf(&LeafSpec::new(&["good.test"])), "good.test");
     case.versions = Versions::Tls12Only;
     let tls = case.run(&pki).expect("TLS 1.2 is supported");
     assert_eq!(tls.version, "TLSv1.2");
-    assert_eq!(tls.cipher_suite, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+    assert_eq!(
+        tls.cipher_suite,
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+    );
 }
 
 #[test]
