@@ -4,7 +4,7 @@
 
 CARGO  ?= cargo
 TARGET := wasm32-wasip2
-WASM   := target/$(TARGET)/release/verified_https.wasm
+WASM   := target/$(TARGET)/component/verified_https.wasm
 
 .PHONY: all setup component host demo test unit e2e lint doc clean
 
@@ -24,12 +24,12 @@ setup:
 
 ## component: the https-client component (cdylib for wasm32-wasip2)
 component: setup
-	$(CARGO) build --release --target $(TARGET) --lib
+	$(CARGO) build --profile component --target $(TARGET) --lib
 	@ls -l $(WASM) | awk '{print "component: " $$NF ", " $$5 " bytes"}'
 
 ## host: the wasmtime host, https-get and the demo
 host: setup
-	$(CARGO) build --release -p host-test --bins
+	$(CARGO) build --release --workspace --bins
 
 ## demo: a loopback HTTPS server with a fresh CA; verified, refused and unverified fetches
 demo: component host

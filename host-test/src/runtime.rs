@@ -103,7 +103,7 @@ pub fn default_component_path() -> PathBuf {
     if let Some(path) = std::env::var_os("VERIFIED_HTTPS_COMPONENT") {
         return PathBuf::from(path);
     }
-    const RELATIVE: &str = "wasm32-wasip2/release/verified_https.wasm";
+    const RELATIVE: &str = "wasm32-wasip2/component/verified_https.wasm";
     let beside_exe = std::env::current_exe().ok().and_then(|exe| {
         exe.ancestors()
             .skip(1)

@@ -144,12 +144,19 @@ pub fn impostor_config(leaf: &Leaf, impostor: &Leaf) -> Arc<ServerConfig> {
 struct FixedCertificate(Arc<rustls::sign::CertifiedKey>);
 
 impl rustls::server::ResolvesServerCert for FixedCertificate {
-    fn resolve(&self, _hello: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
         Some(self.0.clone())
     }
 }
 
-fn build_server_config(leaf: &Leaf, versions: Versions, key_of: Option<&Leaf>) -> Arc<ServerConfig> {
+fn build_server_config(
+    leaf: &Leaf,
+    versions: Versions,
+    key_of: Option<&Leaf>,
+) -> Arc<ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let versions: &[&rustls::SupportedProtocolVersion] = match versions {
         Versions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],

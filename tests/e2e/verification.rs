@@ -255,7 +255,10 @@ fn unverified_context_still_checks_the_handshake_signature() {
             "verified context: {verified}"
         );
     }
-    assert!(server.requests().is_empty(), "no request may be sent to an impostor");
+    assert!(
+        server.requests().is_empty(),
+        "no request may be sent to an impostor"
+    );
 }
 
 #[test]
