@@ -18,7 +18,8 @@ pub enum AnchorSource {
 }
 
 impl AnchorSource {
-    fn error(self, why: String) -> Error {
+    /// The error for a problem with anchors (or revocation lists) from this source.
+    pub fn error(self, why: String) -> Error {
         match self {
             AnchorSource::Host => Error::TrustStoreUnavailable(why),
             AnchorSource::Caller => Error::InvalidTrustAnchors(why),

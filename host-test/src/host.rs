@@ -1,6 +1,7 @@
 //! One instance of the component in a store: the trust import, the sockets policy, the clock,
 //! and typed calls to the exported client.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
@@ -32,6 +33,8 @@ pub enum NetworkPolicy {
 pub struct HostConfig {
     /// The trust anchors the host imports into the component.
     pub trust: HostTrust,
+    /// The certificate revocation lists (DER) the host imports; empty: no revocation checking.
+    pub revocation_lists: HostTrust,
     /// Where the component may connect.
     pub network: NetworkPolicy,
     /// A fixed wall-clock time for the component (certificate validity), or the real clock.
@@ -45,6 +48,7 @@ impl HostConfig {
     pub fn loopback(trust: HostTrust) -> Self {
         HostConfig {
             trust,
+            revocation_lists: Ok(Vec::new()),
             network: NetworkPolicy::LoopbackOnly,
             wall_clock: None,
             inherit_stderr: true,
@@ -57,6 +61,8 @@ pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     trust: HostTrust,
+    revocation_lists: HostTrust,
+    clock: WallClockSetting,
     trust_calls: u32,
     memory: MemoryMeter,
 }
@@ -75,18 +81,28 @@ impl crate::bindings::verified::https::trust::Host for HostState {
         self.trust_calls += 1;
         self.trust.clone()
     }
+
+    fn revocation_lists(&mut self) -> HostTrust {
+        self.revocation_lists.clone()
+    }
 }
 
-/// A wall clock stopped at one instant.
-struct FixedClock(Duration);
+/// The component's wall clock: the real one, or stopped at an instant the host can change.
+#[derive(Debug, Clone, Default)]
+struct WallClockSetting(Arc<Mutex<Option<Duration>>>);
 
-impl HostWallClock for FixedClock {
+impl HostWallClock for WallClockSetting {
     fn resolution(&self) -> Duration {
-        Duration::from_secs(1)
+        Duration::from_nanos(1)
     }
 
     fn now(&self) -> Duration {
-        self.0
+        let fixed = *self.0.lock().expect("clock lock");
+        fixed.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+        })
     }
 }
 
@@ -138,20 +154,36 @@ impl Client {
                 Box::pin(async move { allowed })
             }),
         };
-        if let Some(time) = config.wall_clock {
-            wasi.wall_clock(FixedClock(time.duration_since(UNIX_EPOCH)?));
-        }
+        let clock = WallClockSetting::default();
+        wasi.wall_clock(clock.clone());
         let state = HostState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             trust: config.trust,
+            revocation_lists: config.revocation_lists,
+            clock,
             trust_calls: 0,
             memory: MemoryMeter::default(),
         };
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|state| &mut state.memory);
         let bindings = HttpsClient::instantiate(&mut store, &runtime.component, &runtime.linker)?;
-        Ok(Client { store, bindings })
+        let mut client = Client { store, bindings };
+        client.set_wall_clock(config.wall_clock);
+        Ok(client)
+    }
+
+    /// Stops the component's wall clock at `time`, or gives it the real clock (`None`).
+    pub fn set_wall_clock(&mut self, time: Option<SystemTime>) {
+        let since_epoch = time.map(|t| t.duration_since(UNIX_EPOCH).unwrap_or_default());
+        *self.store.data().clock.0.lock().expect("clock lock") = since_epoch;
+    }
+
+    /// Changes what the trust import returns to later `create-default-context` calls.
+    pub fn set_trust(&mut self, trust: HostTrust, revocation_lists: HostTrust) {
+        let state = self.store.data_mut();
+        state.trust = trust;
+        state.revocation_lists = revocation_lists;
     }
 
     /// How often the component has asked for the host's trust anchors.
@@ -181,6 +213,19 @@ impl Client {
         Ok(Context(
             api.call_create_unverified_context(&mut self.store)?,
         ))
+    }
+
+    /// `context.verify-chain`.
+    pub fn verify_chain(
+        &mut self,
+        context: Context,
+        chain: &[Vec<u8>],
+        server_name: &str,
+    ) -> CallResult<()> {
+        let api = self.bindings.verified_https_client();
+        Ok(api
+            .context()
+            .call_verify_chain(&mut self.store, context.0, chain, server_name)?)
     }
 
     /// `context.send`, then the response's head fields.

@@ -4,9 +4,11 @@
 //!   trust import;
 //! - [`host`]: one instance with its trust anchors, sockets policy and clock, and typed calls;
 //! - [`trust_store`]: where the CLI finds the platform's trust store (PEP 476's rules);
+//! - [`conformance`]: x509-limbo through the component's `verify-chain`;
 //! - [`errors`]: messages and curl exit codes for the component's `error-code`;
 //! - [`pki`] and [`server`]: a generated test PKI and loopback TLS servers, for tests and the demo.
 
+pub mod conformance;
 pub mod errors;
 pub mod host;
 pub mod pki;

@@ -130,13 +130,18 @@ impl Drop for TestServer {
 
 /// A rustls server configuration presenting `leaf`, with ALPN http/1.1.
 pub fn server_config(leaf: &Leaf, versions: Versions) -> Arc<ServerConfig> {
+    try_server_config(leaf, versions).expect("a private key rustls can use")
+}
+
+/// The same, or why rustls cannot use the leaf's key (for keys from test suites).
+pub fn try_server_config(leaf: &Leaf, versions: Versions) -> Result<Arc<ServerConfig>, String> {
     build_server_config(leaf, versions, None)
 }
 
 /// A server configuration presenting `leaf` but signing the handshake with `impostor`'s key:
 /// what a server that copied someone else's certificate looks like.
 pub fn impostor_config(leaf: &Leaf, impostor: &Leaf) -> Arc<ServerConfig> {
-    build_server_config(leaf, Versions::Both, Some(impostor))
+    build_server_config(leaf, Versions::Both, Some(impostor)).expect("a private key rustls can use")
 }
 
 /// Serves one fixed certificate and key, without rustls's check that they belong together.
@@ -156,7 +161,7 @@ fn build_server_config(
     leaf: &Leaf,
     versions: Versions,
     key_of: Option<&Leaf>,
-) -> Arc<ServerConfig> {
+) -> Result<Arc<ServerConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let versions: &[&rustls::SupportedProtocolVersion] = match versions {
         Versions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
@@ -166,7 +171,7 @@ fn build_server_config(
     let key = provider
         .key_provider
         .load_private_key(key_of.unwrap_or(leaf).key.clone_key())
-        .expect("a valid private key");
+        .map_err(|e| format!("rustls cannot use this private key: {e}"))?;
     let certified = rustls::sign::CertifiedKey::new(leaf.chain.clone(), key);
     let mut config = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions)
@@ -174,7 +179,7 @@ fn build_server_config(
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(FixedCertificate(Arc::new(certified))));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(config)
+    Ok(Arc::new(config))
 }
 
 fn serve(

@@ -4,15 +4,14 @@
 mod net;
 
 use std::cell::RefCell;
-use std::sync::Arc;
 
-use rustls::ClientConfig;
+use rustls_pki_types::UnixTime;
 
 use crate::error::{CertificateError, Error};
 use crate::exchange::{self, Channel};
 use crate::request::Request;
 use crate::target::Target;
-use crate::tls::{self, TlsInfo};
+use crate::tls::{Policy, TlsInfo};
 use crate::trust::{self, AnchorSource};
 use net::{Deadline, TcpStream};
 
@@ -34,43 +33,60 @@ impl wit::Guest for Component {
     type Response = HttpsResponse;
 
     fn create_default_context() -> Result<wit::Context, wit::ErrorCode> {
-        let anchors = host_trust::trust_anchors().map_err(|why| {
+        let unavailable = |why| {
             wit_error(Error::TrustStoreUnavailable(format!(
                 "the host has no trust store: {why}"
             )))
+        };
+        let anchors = host_trust::trust_anchors().map_err(unavailable)?;
+        let crls = host_trust::revocation_lists().map_err(|why| {
+            wit_error(Error::TrustStoreUnavailable(format!(
+                "the host's revocation lists are unavailable: {why}"
+            )))
         })?;
         let roots = trust::roots_from_der(anchors, AnchorSource::Host).map_err(wit_error)?;
-        HttpsContext::verified(roots)
+        HttpsContext::verified(roots, crls, AnchorSource::Host)
     }
 
     fn create_context(options: wit::ContextOptions) -> Result<wit::Context, wit::ErrorCode> {
         let roots = match options.trust_anchors {
-            wit::TrustAnchors::Host => return Self::create_default_context(),
+            wit::TrustAnchors::Host if options.revocation_lists.is_empty() => {
+                return Self::create_default_context();
+            }
+            wit::TrustAnchors::Host => Err(Error::InvalidTrustAnchors(
+                "revocation lists cannot be combined with the host's anchors; the host supplies its own"
+                    .into(),
+            )),
             wit::TrustAnchors::Pem(pem) => trust::roots_from_pem(&pem, AnchorSource::Caller),
             wit::TrustAnchors::Der(certs) => trust::roots_from_der(certs, AnchorSource::Caller),
         };
-        HttpsContext::verified(roots.map_err(wit_error)?)
+        HttpsContext::verified(
+            roots.map_err(wit_error)?,
+            options.revocation_lists,
+            AnchorSource::Caller,
+        )
     }
 
     fn create_unverified_context() -> wit::Context {
         wit::Context::new(HttpsContext {
-            config: tls::unverified_config(),
-            verifies: false,
+            policy: Policy::unverified(),
         })
     }
 }
 
-/// A context: the TLS configuration its requests use.
+/// A context: the TLS policy its requests use.
 struct HttpsContext {
-    config: Arc<ClientConfig>,
-    verifies: bool,
+    policy: Policy,
 }
 
 impl HttpsContext {
-    fn verified(roots: rustls::RootCertStore) -> Result<wit::Context, wit::ErrorCode> {
+    fn verified(
+        roots: rustls::RootCertStore,
+        crls: Vec<Vec<u8>>,
+        source: AnchorSource,
+    ) -> Result<wit::Context, wit::ErrorCode> {
         Ok(wit::Context::new(HttpsContext {
-            config: tls::verified_config(roots).map_err(wit_error)?,
-            verifies: true,
+            policy: Policy::verified(roots, crls, source).map_err(wit_error)?,
         }))
     }
 
@@ -86,11 +102,11 @@ impl HttpsContext {
         let address = options
             .connect_overrides
             .iter()
-            .find(|o| o.host.eq_ignore_ascii_case(&host) && o.port == target.port)
+            .find(|o| o.port == target.port && same_host(&o.host, &host))
             .map_or(host.as_str(), |o| o.address.as_str());
         let mut tcp = net::connect(address, target.port, connect_deadline)?;
         tcp.set_deadline(total);
-        let channel = Channel::open(&target, tcp, Some(self.config.clone()))?;
+        let channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
         let core_request = Request {
             method: request.method,
             headers: request
@@ -100,16 +116,35 @@ impl HttpsContext {
                 .collect(),
             body: request.body,
         };
-        let response = exchange::exchange(channel, &target, &core_request, self.verifies)?;
+        let response = exchange::exchange(channel, &target, &core_request, self.policy.verifies())?;
         Ok(HttpsResponse {
             inner: RefCell::new(response),
         })
     }
 }
 
+/// Whether an override's host names the URL's host: names without regard to case, IP
+/// literals by value (so `2001:DB8::1` and `[2001:db8::1]` match).
+fn same_host(written: &str, url_host: &str) -> bool {
+    let bare = written.trim_start_matches('[').trim_end_matches(']');
+    match (
+        bare.parse::<std::net::IpAddr>(),
+        url_host.parse::<std::net::IpAddr>(),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => bare.eq_ignore_ascii_case(url_host),
+    }
+}
+
 impl wit::GuestContext for HttpsContext {
     fn verifies(&self) -> bool {
-        self.verifies
+        self.policy.verifies()
+    }
+
+    fn verify_chain(&self, chain: Vec<Vec<u8>>, server_name: String) -> Result<(), wit::ErrorCode> {
+        self.policy
+            .verify_chain(&chain, &server_name, UnixTime::now())
+            .map_err(wit_error)
     }
 
     fn send(&self, request: wit::Request) -> Result<wit::Response, wit::ErrorCode> {

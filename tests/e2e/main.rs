@@ -3,6 +3,7 @@
 
 mod cli;
 mod http;
+mod limbo;
 mod support;
 mod trust;
 mod verification;

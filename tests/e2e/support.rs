@@ -39,11 +39,19 @@ pub fn client_at(trust: HostTrust, time: SystemTime) -> Client {
     Client::new(runtime(), config).expect("instantiating the component")
 }
 
+/// `https://host:port/path`, with brackets around an IPv6 literal.
+pub fn url_for(host: &str, port: u16, path: &str) -> String {
+    match host.parse::<std::net::Ipv6Addr>() {
+        Ok(_) => format!("https://[{host}]:{port}{path}"),
+        Err(_) => format!("https://{host}:{port}{path}"),
+    }
+}
+
 /// A request of `method` for `https://{host}:{port}{path}`, connecting to 127.0.0.1.
 pub fn request_to(server: &TestServer, method: &str, host: &str, path: &str) -> Request {
     Request {
         method: method.into(),
-        url: server.url("https", host, path),
+        url: url_for(host, server.port(), path),
         headers: Vec::new(),
         body: None,
         options: RequestOptions {

@@ -94,6 +94,7 @@ fn caller_pem_roots_verify_without_the_host_store() {
     let context = client
         .context(&ContextOptions {
             trust_anchors: TrustAnchors::Pem(pki.root_pem().into_bytes()),
+            revocation_lists: Vec::new(),
         })
         .expect("no trap")
         .expect("PEM roots are accepted");
@@ -114,6 +115,7 @@ fn caller_roots_replace_the_host_roots_instead_of_joining_them() {
     let context = client
         .context(&ContextOptions {
             trust_anchors: TrustAnchors::Der(vec![caller_pki.root_der()]),
+            revocation_lists: Vec::new(),
         })
         .expect("no trap")
         .expect("DER roots are accepted");
@@ -139,6 +141,7 @@ fn caller_garbage_roots_are_invalid_trust_anchors() {
         let err = client
             .context(&ContextOptions {
                 trust_anchors: anchors,
+                revocation_lists: Vec::new(),
             })
             .expect("no trap")
             .expect_err("garbage is refused");

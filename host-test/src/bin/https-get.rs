@@ -153,6 +153,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         &runtime,
         HostConfig {
             trust: host_trust,
+            revocation_lists: Ok(Vec::new()),
             network: NetworkPolicy::Any,
             wall_clock: None,
             inherit_stderr: true,
@@ -166,6 +167,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     } else if let Some(certificates) = explicit_roots {
         client.context(&ContextOptions {
             trust_anchors: TrustAnchors::Der(certificates),
+            revocation_lists: Vec::new(),
         })??
     } else {
         client.default_context()??
