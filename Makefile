@@ -6,7 +6,7 @@ CARGO  ?= cargo
 TARGET := wasm32-wasip2
 WASM   := target/$(TARGET)/component/verified_https.wasm
 
-.PHONY: all setup component host demo test unit e2e lint doc clean
+.PHONY: all setup component host demo test unit lint conformance clean
 
 all: component host
 
@@ -52,3 +52,7 @@ lint: setup
 
 clean:
 	$(CARGO) clean
+
+## conformance: x509-limbo (../shared/testdata) through the component's verify-chain
+conformance: component host
+	./target/release/limbo-conformance
