@@ -348,7 +348,9 @@ mod tests {
         let (root, leaf) = root_and_leaf("a.test");
         let policy = policy_trusting(root);
         let now = UnixTime::now();
-        policy.verify_chain(&[leaf.clone()], "a.test", now).unwrap();
+        policy
+            .verify_chain(std::slice::from_ref(&leaf), "a.test", now)
+            .unwrap();
         let err = policy.verify_chain(&[leaf], "b.test", now).unwrap_err();
         assert!(
             matches!(
@@ -369,7 +371,7 @@ mod tests {
             Err(Error::InvalidRequest(_))
         ));
         assert!(matches!(
-            policy.verify_chain(&[leaf.clone()], "not a name", now),
+            policy.verify_chain(std::slice::from_ref(&leaf), "not a name", now),
             Err(Error::InvalidRequest(_))
         ));
         assert!(matches!(
