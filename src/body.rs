@@ -177,7 +177,8 @@ fn take_line(input: &[u8], line: &mut Vec<u8>, limit: usize, what: &str) -> Resu
     Ok(n)
 }
 
-/// Parses `1a;ext=v\r\n`: hex digits, optional extensions (ignored), CRLF.
+/// Parses `1a;name=value;name="quoted"\r\n` (RFC 9112 7.1.1): hex digits, then extensions
+/// (checked for form, then ignored), then CRLF.
 fn parse_chunk_size(line: &[u8]) -> Result<u64> {
     let invalid = || {
         Error::HttpProtocol(format!(
@@ -190,14 +191,56 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64> {
         .iter()
         .position(|&b| !b.is_ascii_hexdigit())
         .unwrap_or(body.len());
-    let (digits, rest) = body.split_at(digits_end);
-    let rest_ok =
-        rest.is_empty() || rest.trim_ascii_start().starts_with(b";") && !rest.contains(&b'\r');
-    if digits.is_empty() || digits.len() > 16 || !rest_ok {
+    let (digits, extensions) = body.split_at(digits_end);
+    if digits.is_empty() || digits.len() > 16 || !valid_extensions(extensions) {
         return Err(invalid());
     }
     let text = std::str::from_utf8(digits).map_err(|_| invalid())?;
     u64::from_str_radix(text, 16).map_err(|_| invalid())
+}
+
+/// `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`.
+fn valid_extensions(mut rest: &[u8]) -> bool {
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    let skip_ws =
+        |s: &[u8]| -> usize { s.iter().take_while(|&&b| b == b' ' || b == b'\t').count() };
+    let token_len = |s: &[u8]| -> usize { s.iter().take_while(|&&b| is_tchar(b)).count() };
+    loop {
+        // Whitespace may precede a ";" but not end the line.
+        let Some(after_semicolon) = rest[skip_ws(rest)..].strip_prefix(b";") else {
+            return rest.is_empty();
+        };
+        rest = &after_semicolon[skip_ws(after_semicolon)..];
+        let name = token_len(rest);
+        if name == 0 {
+            return false;
+        }
+        rest = &rest[name..];
+        let ws = skip_ws(rest);
+        let Some(after_equals) = rest[ws..].strip_prefix(b"=") else {
+            continue;
+        };
+        rest = &after_equals[skip_ws(after_equals)..];
+        if let Some(quoted) = rest.strip_prefix(b"\"") {
+            let mut i = 0;
+            loop {
+                match quoted.get(i) {
+                    None => return false,
+                    Some(b'"') => break,
+                    Some(b'\\') if quoted.get(i + 1).is_some() => i += 2,
+                    Some(&b) if b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80 => i += 1,
+                    Some(_) => return false,
+                }
+            }
+            rest = &quoted[i + 1..];
+        } else {
+            let value = token_len(rest);
+            if value == 0 {
+                return false;
+            }
+            rest = &rest[value..];
+        }
+    }
 }
 
 #[cfg(test)]
@@ -247,7 +290,7 @@ mod tests {
 
     #[test]
     fn chunked_body_decodes_in_any_split_and_any_read_size() {
-        let wire = b"5;name=value\r\nhello\r\n1\r\n \r\n6\r\nworld!\r\n0\r\nX-Trailer: t\r\n\r\n";
+        let wire = b"5;name=value;q=\"a; \\\"b\"\r\nhello\r\n1 ; flag\r\n \r\n6\r\nworld!\r\n0\r\nX-Trailer: t\r\n\r\n";
         for step in 1..wire.len() {
             for max in [1, 3, 100] {
                 assert_eq!(
@@ -288,6 +331,11 @@ mod tests {
             b"1\nx\r\n",
             b"11111111111111111\r\n",
             b"3\r\nabcX\r\n",
+            b"2;\r\n",
+            b"2 erfrferferf\r\n",
+            b"5;a=\"abc\";b=\"unbalanced\r\n",
+            b"5;a=\r\n",
+            b"25  \r\n",
         ] {
             let mut d = BodyDecoder::new(BodyFraming::Chunked);
             assert!(

@@ -11,7 +11,7 @@ use rustls_pki_types::ServerName;
 use crate::body::BodyDecoder;
 use crate::error::{Error, Result};
 use crate::request::Request;
-use crate::response::{ResponseHead, parse_head};
+use crate::response::{ResponseHead, take_final_head};
 use crate::target::{Host, Scheme, Target};
 use crate::tls::TlsInfo;
 
@@ -208,17 +208,12 @@ pub fn exchange<T: Read + Write>(
     let mut pending = Vec::with_capacity(READ_CHUNK);
     let mut chunk = vec![0; READ_CHUNK];
     loop {
-        if let Some((head, len)) = parse_head(&pending)? {
-            pending.drain(..len);
-            if head.is_interim() {
-                continue;
-            }
-            let decoder = BodyDecoder::new(head.framing(request.is_head())?);
+        if let Some((head, framing)) = take_final_head(&mut pending, request.is_head())? {
             return Ok(Response {
                 head,
                 tls,
                 channel,
-                decoder,
+                decoder: BodyDecoder::new(framing),
                 pending,
                 start: 0,
                 ended: None,

@@ -70,6 +70,23 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
     }
 }
 
+/// Takes the final response head off the front of `received`, skipping interim (1xx)
+/// responses, and decides its body framing. Returns `None` while the head is incomplete; the
+/// bytes consumed are drained from `received`, so what remains is the start of the body.
+pub fn take_final_head(
+    received: &mut Vec<u8>,
+    request_was_head: bool,
+) -> Result<Option<(ResponseHead, BodyFraming)>> {
+    while let Some((head, len)) = parse_head(received)? {
+        received.drain(..len);
+        if !head.is_interim() {
+            let framing = head.framing(request_was_head)?;
+            return Ok(Some((head, framing)));
+        }
+    }
+    Ok(None)
+}
+
 impl ResponseHead {
     /// Whether this is an interim (1xx) response that a final response will follow. 101 is not
     /// interim here: the client never asks to switch protocols, so a 101 is a final answer.
@@ -89,6 +106,12 @@ impl ResponseHead {
     /// A response with both Transfer-Encoding and Content-Length, or with disagreeing
     /// Content-Lengths, is refused: either could be a request-smuggling attempt.
     pub fn framing(&self, request_was_head: bool) -> Result<BodyFraming> {
+        if self.status == 101 {
+            // The client never asks to switch protocols; a 101 cannot be a final answer here.
+            return Err(Error::HttpProtocol(
+                "unsolicited 101 Switching Protocols (the client did not ask to upgrade)".into(),
+            ));
+        }
         if request_was_head
             || (100..200).contains(&self.status)
             || self.status == 204
@@ -235,9 +258,27 @@ mod tests {
     }
 
     #[test]
+    fn unsolicited_switching_protocols_is_refused() {
+        let h = head("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n");
+        assert!(matches!(h.framing(false), Err(Error::HttpProtocol(_))));
+    }
+
+    #[test]
     fn repeated_equal_content_lengths_are_accepted() {
         let h = head("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n");
         assert_eq!(h.framing(false).unwrap(), BodyFraming::ContentLength(5));
+    }
+
+    #[test]
+    fn take_final_head_skips_interim_responses_and_leaves_the_body() {
+        let mut received =
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
+        let (head, framing) = take_final_head(&mut received, false).unwrap().unwrap();
+        assert_eq!((head.status, framing), (200, BodyFraming::ContentLength(2)));
+        assert_eq!(received, b"ok");
+        let mut partial = b"HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 2".to_vec();
+        assert_eq!(take_final_head(&mut partial, false).unwrap(), None);
+        assert_eq!(partial, b"HTTP/1.1 2");
     }
 
     #[test]
