@@ -6,7 +6,7 @@ CARGO  ?= cargo
 TARGET := wasm32-wasip2
 WASM   := target/$(TARGET)/component/verified_https.wasm
 
-.PHONY: all setup component host demo test unit lint conformance clean
+.PHONY: all setup component host demo test unit lint conformance fuzz clean
 
 all: component host
 
@@ -56,3 +56,15 @@ clean:
 ## conformance: x509-limbo (../shared/testdata) through the component's verify-chain
 conformance: component host
 	./target/release/limbo-conformance
+
+## fuzz: each libFuzzer target for FUZZ_SECONDS (default 600); cargo-fuzz is installed if missing.
+## The toolchain is stable, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its -Z sanitizer flags.
+FUZZ_SECONDS  ?= 600
+FUZZ_TARGETS  := response chunked request pem
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	@for target in $(FUZZ_TARGETS); do \
+	  echo "== fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --fuzz-dir tests/fuzz -O $$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done

@@ -71,6 +71,14 @@ impl<T: Read + Write> Channel<T> {
         }
     }
 
+    /// The transport under the channel (to change its time limits between phases).
+    pub fn transport_mut(&mut self) -> &mut T {
+        match self {
+            Channel::Plain(io) => io,
+            Channel::Tls(tls) => &mut tls.io,
+        }
+    }
+
     /// The TLS details, for TLS channels.
     pub fn tls_info(&self, verified: bool) -> Option<TlsInfo> {
         match self {

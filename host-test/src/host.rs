@@ -320,6 +320,8 @@ pub fn get(url: &str) -> Request {
         body: None,
         options: RequestOptions {
             connect_timeout_ms: None,
+            handshake_timeout_ms: None,
+            read_timeout_ms: None,
             timeout_ms: None,
             connect_overrides: Vec::new(),
         },

@@ -13,7 +13,7 @@ use crate::request::Request;
 use crate::target::Target;
 use crate::tls::{Policy, TlsInfo};
 use crate::trust::{self, AnchorSource};
-use net::{Deadline, TcpStream};
+use net::{Deadline, Limits, TcpStream};
 
 wit_bindgen::generate!({
     world: "https-client",
@@ -105,8 +105,13 @@ impl HttpsContext {
             .find(|o| o.port == target.port && same_host(&o.host, &host))
             .map_or(host.as_str(), |o| o.address.as_str());
         let mut tcp = net::connect(address, target.port, connect_deadline)?;
-        tcp.set_deadline(total);
-        let channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
+        tcp.set_limits(Limits {
+            total,
+            phase: options.handshake_timeout_ms.map(Deadline::after_millis),
+            idle_ms: options.read_timeout_ms,
+        });
+        let mut channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
+        channel.transport_mut().set_phase_deadline(None);
         let core_request = Request {
             method: request.method,
             headers: request

@@ -49,13 +49,34 @@ fn wait(ready: &poll::Pollable, deadline: Option<Deadline>) -> bool {
     }
 }
 
-/// A connected TCP stream with an optional deadline for every read and write.
+/// A connected TCP stream whose every read and write waits at most until the earliest of its
+/// limits: the whole request's deadline, the current phase's (the TLS handshake), and the
+/// longest silence allowed.
 pub struct TcpStream {
     // Streams are children of the socket and must be dropped before it: fields drop in order.
     input: InputStream,
     output: OutputStream,
     _socket: TcpSocket,
-    deadline: Option<Deadline>,
+    limits: Limits,
+}
+
+/// The time limits of a stream's reads and writes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    /// The end of the whole request.
+    pub total: Option<Deadline>,
+    /// The end of the current phase (the TLS handshake), if it has its own.
+    pub phase: Option<Deadline>,
+    /// The longest wait for the stream to become ready, in milliseconds.
+    pub idle_ms: Option<u64>,
+}
+
+impl Limits {
+    /// The deadline of a wait that starts now.
+    fn deadline(&self) -> Option<Deadline> {
+        let idle = self.idle_ms.map(Deadline::after_millis);
+        Deadline::earliest(Deadline::earliest(self.total, self.phase), idle)
+    }
 }
 
 /// Resolves `host` (unless it is an IP literal) and connects to the first address that
@@ -132,14 +153,19 @@ fn connect_one(
         input,
         output,
         _socket: socket,
-        deadline: None,
+        limits: Limits::default(),
     })
 }
 
 impl TcpStream {
-    /// Sets the deadline for all later reads and writes.
-    pub fn set_deadline(&mut self, deadline: Option<Deadline>) {
-        self.deadline = deadline;
+    /// Sets the time limits of all later reads and writes.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// Ends (or starts) the current phase's own deadline.
+    pub fn set_phase_deadline(&mut self, phase: Option<Deadline>) {
+        self.limits.phase = phase;
     }
 
     fn timed_out() -> io::Error {
@@ -161,7 +187,7 @@ impl io::Read for TcpStream {
         loop {
             match self.input.read(buf.len() as u64) {
                 Ok(bytes) if bytes.is_empty() => {
-                    if !wait(&self.input.subscribe(), self.deadline) {
+                    if !wait(&self.input.subscribe(), self.limits.deadline()) {
                         return Err(Self::timed_out());
                     }
                 }
@@ -181,7 +207,7 @@ impl io::Write for TcpStream {
         loop {
             let permitted = self.output.check_write().map_err(stream_error)?;
             if permitted == 0 {
-                if !wait(&self.output.subscribe(), self.deadline) {
+                if !wait(&self.output.subscribe(), self.limits.deadline()) {
                     return Err(Self::timed_out());
                 }
                 continue;
@@ -200,7 +226,7 @@ impl io::Write for TcpStream {
         loop {
             match self.output.check_write().map_err(stream_error)? {
                 0 => {
-                    if !wait(&self.output.subscribe(), self.deadline) {
+                    if !wait(&self.output.subscribe(), self.limits.deadline()) {
                         return Err(Self::timed_out());
                     }
                 }

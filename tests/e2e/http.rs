@@ -329,6 +329,116 @@ fn silent_server_times_out_within_the_limit() {
     holder.join().expect("holder thread");
 }
 
+/// A TCP listener that accepts one connection and runs `behave` on it, on its own thread.
+fn hostile(
+    behave: impl FnOnce(std::net::TcpStream) + Send + 'static,
+) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let thread = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        behave(stream);
+    });
+    (port, thread)
+}
+
+/// Fetches through a verified context and returns the error and how long it took.
+fn timed_failure(request: &Request) -> (ErrorCode, Duration) {
+    let mut client = client(Ok(vec![Pki::new("timeouts").root_der()]));
+    let started = Instant::now();
+    let err = fetch(&mut client, true, request).unwrap_err();
+    (err, started.elapsed())
+}
+
+#[test]
+fn stalled_handshake_times_out_within_the_handshake_limit() {
+    let (port, server) = hostile(|stream| {
+        std::thread::sleep(Duration::from_secs(3));
+        drop(stream);
+    });
+    let mut request = host_test::host::get(&format!("https://127.0.0.1:{port}/"));
+    request.options.handshake_timeout_ms = Some(400);
+    let (err, waited) = timed_failure(&request);
+    assert_eq!(err, ErrorCode::HttpResponseTimeout);
+    assert!(
+        waited >= Duration::from_millis(350) && waited < Duration::from_millis(2_000),
+        "{waited:?}"
+    );
+    server.join().expect("server thread");
+}
+
+#[test]
+fn server_silent_mid_body_times_out_within_the_read_limit() {
+    let (mut client, server) = setup(Arc::new(|_: &SeenRequest, out: &mut dyn Write| {
+        out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst bytes")?;
+        out.flush()?;
+        std::thread::sleep(Duration::from_secs(3));
+        Ok(Ending::Abrupt)
+    }));
+    let mut request = get(&server);
+    request.options.read_timeout_ms = Some(400);
+    let context = client.default_context().expect("no trap").expect("context");
+    let response = client
+        .send(context, &request)
+        .expect("no trap")
+        .expect("head arrives");
+    let started = Instant::now();
+    let first = client
+        .read_body(&response, 1024)
+        .expect("no trap")
+        .expect("first bytes");
+    assert_eq!(first.as_deref(), Some(&b"first bytes"[..]));
+    let err = client
+        .read_body(&response, 1024)
+        .expect("no trap")
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err, ErrorCode::HttpResponseTimeout);
+    assert!(
+        waited >= Duration::from_millis(350) && waited < Duration::from_millis(2_000),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn trickling_server_hits_the_whole_request_timeout() {
+    let (mut client, server) = setup(Arc::new(|_: &SeenRequest, out: &mut dyn Write| {
+        out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n")?;
+        for _ in 0..60 {
+            out.write_all(b"x")?;
+            out.flush()?;
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Ok(Ending::CloseNotify)
+    }));
+    let mut request = get(&server);
+    request.options.read_timeout_ms = Some(1_000);
+    request.options.timeout_ms = Some(1_200);
+    let started = Instant::now();
+    let err = fetch(&mut client, true, &request).unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(
+        err,
+        ErrorCode::HttpResponseTimeout,
+        "each byte beats the read timeout; the total does not"
+    );
+    assert!(
+        waited >= Duration::from_millis(1_100) && waited < Duration::from_millis(2_800),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn server_closing_after_the_request_is_connection_terminated() {
+    let (mut client, server) = setup(raw_close_without_answer());
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(err, ErrorCode::ConnectionTerminated(_)), "{err:?}");
+}
+
+fn raw_close_without_answer() -> Handler {
+    Arc::new(|_: &SeenRequest, _: &mut dyn Write| Ok(Ending::CloseNotify))
+}
+
 #[test]
 fn the_instance_stays_healthy_after_a_failure() {
     let (mut client, bad) = setup(server::raw(b"garbage\r\n\r\n".to_vec(), Ending::Abrupt));

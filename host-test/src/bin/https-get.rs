@@ -263,6 +263,8 @@ fn build_request(args: &Args) -> Result<Request, Failure> {
         body,
         options: RequestOptions {
             connect_timeout_ms: millis(args.connect_timeout),
+            handshake_timeout_ms: None,
+            read_timeout_ms: None,
             timeout_ms: millis(args.max_time),
             connect_overrides,
         },
