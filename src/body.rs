@@ -2,15 +2,16 @@
 //! a body ended early is an error.
 
 use crate::error::{Error, Result};
-use crate::response::{BodyFraming, MAX_HEAD_BYTES};
-
-/// The longest chunk-size line (size, extensions, CRLF) accepted.
-pub const MAX_CHUNK_LINE: usize = 4096;
+use crate::limits::Limits;
+use crate::response::{BodyFraming, clamp};
 
 /// Decodes one response body from the bytes that follow its head.
 #[derive(Debug)]
 pub struct BodyDecoder {
     state: State,
+    limits: Limits,
+    /// Body bytes delivered so far.
+    delivered: u64,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -32,15 +33,35 @@ enum State {
 }
 
 impl BodyDecoder {
-    /// A decoder for a body with the given framing.
-    pub fn new(framing: BodyFraming) -> Self {
+    /// A decoder for a body with the given framing. A Content-Length beyond the body limit is
+    /// refused at once.
+    pub fn new(framing: BodyFraming, limits: &Limits) -> Result<Self> {
         let state = match framing {
             BodyFraming::Empty | BodyFraming::ContentLength(0) => State::Done,
-            BodyFraming::ContentLength(len) => State::Remaining(len),
+            BodyFraming::ContentLength(len) => {
+                if let Some(max) = limits.body_bytes.filter(|&max| len > max) {
+                    return Err(Error::BodyTooLarge(max));
+                }
+                State::Remaining(len)
+            }
             BodyFraming::Chunked => State::ChunkSize(Vec::new()),
             BodyFraming::CloseDelimited => State::UntilClose,
         };
-        BodyDecoder { state }
+        Ok(BodyDecoder {
+            state,
+            limits: *limits,
+            delivered: 0,
+        })
+    }
+
+    /// Appends body bytes to `out`, enforcing the body limit.
+    fn deliver(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.delivered += bytes.len() as u64;
+        if let Some(max) = self.limits.body_bytes.filter(|&max| self.delivered > max) {
+            return Err(Error::BodyTooLarge(max));
+        }
+        out.extend_from_slice(bytes);
+        Ok(())
     }
 
     /// Whether the whole body has been decoded.
@@ -59,7 +80,7 @@ impl BodyDecoder {
                 State::Done => break,
                 State::UntilClose => {
                     let n = rest.len().min(room);
-                    out.extend_from_slice(&rest[..n]);
+                    self.deliver(&rest[..n], out)?;
                     used += n;
                     room -= n;
                 }
@@ -68,11 +89,12 @@ impl BodyDecoder {
                         .len()
                         .min(room)
                         .min(usize::try_from(*left).unwrap_or(usize::MAX));
-                    out.extend_from_slice(&rest[..n]);
+                    *left -= n as u64;
+                    let finished = *left == 0;
+                    self.deliver(&rest[..n], out)?;
                     used += n;
                     room -= n;
-                    *left -= n as u64;
-                    if *left == 0 {
+                    if finished {
                         self.state = match self.state {
                             State::Remaining(_) => State::Done,
                             _ => State::ChunkDataEnd(Vec::new()),
@@ -80,7 +102,9 @@ impl BodyDecoder {
                     }
                 }
                 State::ChunkSize(line) => {
-                    used += take_line(rest, line, MAX_CHUNK_LINE, "chunk-size line")?;
+                    let limit = self.limits.chunk_line_bytes;
+                    used += take_line(rest, line, limit)
+                        .ok_or(Error::ChunkLineTooLong(clamp(limit)))?;
                     if line.ends_with(b"\n") {
                         let size = parse_chunk_size(line)?;
                         self.state = if size == 0 {
@@ -94,7 +118,9 @@ impl BodyDecoder {
                     }
                 }
                 State::ChunkDataEnd(seen) => {
-                    used += take_line(rest, seen, 2, "chunk data terminator")?;
+                    used += take_line(rest, seen, 2).ok_or_else(|| {
+                        Error::HttpProtocol("chunk data not followed by CRLF".into())
+                    })?;
                     if seen.ends_with(b"\n") {
                         if seen.as_slice() != b"\r\n" {
                             return Err(Error::HttpProtocol(
@@ -105,12 +131,13 @@ impl BodyDecoder {
                     }
                 }
                 State::Trailers { line, total } => {
-                    let before = line.len();
-                    let n = take_line(rest, line, MAX_HEAD_BYTES, "trailer line")?;
+                    let limit = self.limits.header_section_bytes;
+                    let too_large = Error::HeaderSectionTooLarge(clamp(limit));
+                    let n = take_line(rest, line, limit).ok_or(too_large.clone())?;
                     used += n;
-                    *total += line.len() - before;
-                    if *total > MAX_HEAD_BYTES {
-                        return Err(Error::HeaderSectionTooLarge(MAX_HEAD_BYTES as u32));
+                    *total += n;
+                    if *total > limit {
+                        return Err(too_large);
                     }
                     if line.ends_with(b"\n") {
                         if line.as_slice() == b"\r\n" {
@@ -162,19 +189,17 @@ impl BodyDecoder {
 }
 
 /// Moves bytes from `input` into `line` up to and including the first LF. Returns how many
-/// were moved. A line longer than `limit` is an error.
-fn take_line(input: &[u8], line: &mut Vec<u8>, limit: usize, what: &str) -> Result<usize> {
+/// were moved, or `None` if the line would be longer than `limit`.
+fn take_line(input: &[u8], line: &mut Vec<u8>, limit: usize) -> Option<usize> {
     let n = match input.iter().position(|&b| b == b'\n') {
         Some(lf) => lf + 1,
         None => input.len(),
     };
     if line.len() + n > limit {
-        return Err(Error::HttpProtocol(format!(
-            "{what} longer than {limit} bytes"
-        )));
+        return None;
     }
     line.extend_from_slice(&input[..n]);
-    Ok(n)
+    Some(n)
 }
 
 /// Parses `1a;name=value;name="quoted"\r\n` (RFC 9112 7.1.1): hex digits, then extensions
@@ -249,7 +274,7 @@ mod tests {
 
     /// Feeds `input` in pieces of `step` bytes, reading at most `max` per call, like the glue.
     fn decode_all(framing: BodyFraming, input: &[u8], step: usize, max: usize) -> Result<Vec<u8>> {
-        let mut decoder = BodyDecoder::new(framing);
+        let mut decoder = BodyDecoder::new(framing, &Limits::default())?;
         let mut out = Vec::new();
         let mut pending: Vec<u8> = Vec::new();
         let mut fed = 0;
@@ -274,7 +299,7 @@ mod tests {
 
     #[test]
     fn content_length_body_stops_at_its_length() {
-        let mut d = BodyDecoder::new(BodyFraming::ContentLength(5));
+        let mut d = BodyDecoder::new(BodyFraming::ContentLength(5), &Limits::default()).unwrap();
         let mut out = Vec::new();
         assert_eq!(d.decode(b"helloEXTRA", &mut out, 100).unwrap(), 5);
         assert_eq!(out, b"hello");
@@ -283,7 +308,7 @@ mod tests {
 
     #[test]
     fn short_content_length_body_is_incomplete() {
-        let mut d = BodyDecoder::new(BodyFraming::ContentLength(10));
+        let mut d = BodyDecoder::new(BodyFraming::ContentLength(10), &Limits::default()).unwrap();
         d.decode(b"hello", &mut Vec::new(), 100).unwrap();
         assert!(matches!(d.finish(true), Err(Error::Incomplete(_))));
     }
@@ -316,7 +341,7 @@ mod tests {
 
     #[test]
     fn chunked_bytes_after_the_last_chunk_are_not_consumed() {
-        let mut d = BodyDecoder::new(BodyFraming::Chunked);
+        let mut d = BodyDecoder::new(BodyFraming::Chunked, &Limits::default()).unwrap();
         let mut out = Vec::new();
         let wire = b"1\r\na\r\n0\r\n\r\nHTTP/1.1";
         assert_eq!(d.decode(wire, &mut out, 100).unwrap(), wire.len() - 8);
@@ -337,7 +362,7 @@ mod tests {
             b"5;a=\r\n",
             b"25  \r\n",
         ] {
-            let mut d = BodyDecoder::new(BodyFraming::Chunked);
+            let mut d = BodyDecoder::new(BodyFraming::Chunked, &Limits::default()).unwrap();
             assert!(
                 matches!(
                     d.decode(wire, &mut Vec::new(), 100),
@@ -351,14 +376,17 @@ mod tests {
 
     #[test]
     fn endless_chunk_size_line_is_refused() {
-        let mut d = BodyDecoder::new(BodyFraming::Chunked);
-        let line = vec![b'0'; MAX_CHUNK_LINE + 1];
-        assert!(d.decode(&line, &mut Vec::new(), 100).is_err());
+        let mut d = BodyDecoder::new(BodyFraming::Chunked, &Limits::default()).unwrap();
+        let line = vec![b'0'; Limits::default().chunk_line_bytes + 1];
+        assert_eq!(
+            d.decode(&line, &mut Vec::new(), 100),
+            Err(Error::ChunkLineTooLong(4096))
+        );
     }
 
     #[test]
     fn close_delimited_body_needs_a_clean_close() {
-        let mut d = BodyDecoder::new(BodyFraming::CloseDelimited);
+        let mut d = BodyDecoder::new(BodyFraming::CloseDelimited, &Limits::default()).unwrap();
         let mut out = Vec::new();
         d.decode(b"abc", &mut out, 100).unwrap();
         assert!(matches!(d.finish(false), Err(Error::Incomplete(_))));
@@ -367,8 +395,36 @@ mod tests {
     }
 
     #[test]
+    fn body_limit_refuses_a_large_content_length_at_once_and_endless_bodies_when_reached() {
+        let limits = Limits {
+            body_bytes: Some(10),
+            ..Limits::default()
+        };
+        assert_eq!(
+            BodyDecoder::new(BodyFraming::ContentLength(11), &limits).unwrap_err(),
+            Error::BodyTooLarge(10)
+        );
+        for framing in [BodyFraming::Chunked, BodyFraming::CloseDelimited] {
+            let wire: &[u8] = match framing {
+                BodyFraming::Chunked => b"8\r\n01234567\r\n8\r\n89abcdef\r\n",
+                _ => b"0123456789abcdef",
+            };
+            let mut d = BodyDecoder::new(framing, &limits).unwrap();
+            assert_eq!(
+                d.decode(wire, &mut Vec::new(), 100),
+                Err(Error::BodyTooLarge(10)),
+                "{framing:?}"
+            );
+        }
+        let mut d = BodyDecoder::new(BodyFraming::ContentLength(10), &limits).unwrap();
+        let mut out = Vec::new();
+        d.decode(b"0123456789", &mut out, 100).unwrap();
+        assert!(d.is_complete());
+    }
+
+    #[test]
     fn read_size_is_respected() {
-        let mut d = BodyDecoder::new(BodyFraming::ContentLength(10));
+        let mut d = BodyDecoder::new(BodyFraming::ContentLength(10), &Limits::default()).unwrap();
         let mut out = Vec::new();
         assert_eq!(d.decode(b"0123456789", &mut out, 4).unwrap(), 4);
         assert_eq!(out, b"0123");

@@ -33,8 +33,16 @@ pub enum Error {
     TlsProtocol(String),
     /// The response is not valid HTTP/1.1.
     HttpProtocol(String),
-    /// The response's header section exceeds the limit (bytes).
+    /// The response's header (or trailer) section exceeds the limit (bytes).
     HeaderSectionTooLarge(u32),
+    /// The response has more header fields than the limit.
+    TooManyHeaders(u32),
+    /// The status line exceeds the limit (bytes).
+    StatusLineTooLong(u32),
+    /// A chunk-size line exceeds the limit (bytes).
+    ChunkLineTooLong(u32),
+    /// The body exceeds the limit (bytes).
+    BodyTooLarge(u64),
     /// The response ended before its framing said it was complete.
     Incomplete(String),
     /// The connection failed while receiving.
@@ -212,6 +220,12 @@ impl fmt::Display for Error {
             Error::HeaderSectionTooLarge(limit) => {
                 write!(f, "response header section exceeds {limit} bytes")
             }
+            Error::TooManyHeaders(limit) => {
+                write!(f, "response has more than {limit} header fields")
+            }
+            Error::StatusLineTooLong(limit) => write!(f, "status line exceeds {limit} bytes"),
+            Error::ChunkLineTooLong(limit) => write!(f, "chunk-size line exceeds {limit} bytes"),
+            Error::BodyTooLarge(limit) => write!(f, "response body exceeds {limit} bytes"),
             Error::Incomplete(why) => write!(f, "response incomplete: {why}"),
             Error::ConnectionTerminated(why) => {
                 write!(f, "connection failed while receiving: {why}")

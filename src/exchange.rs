@@ -10,6 +10,7 @@ use rustls_pki_types::ServerName;
 
 use crate::body::BodyDecoder;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::request::Request;
 use crate::response::{ResponseHead, take_final_head};
 use crate::target::{Host, Scheme, Target};
@@ -209,6 +210,7 @@ pub fn exchange<T: Read + Write>(
     target: &Target,
     request: &Request,
     verified: bool,
+    limits: &Limits,
 ) -> Result<Response<T>> {
     let bytes = request.encode(target)?;
     channel.write_all(&bytes)?;
@@ -216,12 +218,12 @@ pub fn exchange<T: Read + Write>(
     let mut pending = Vec::with_capacity(READ_CHUNK);
     let mut chunk = vec![0; READ_CHUNK];
     loop {
-        if let Some((head, framing)) = take_final_head(&mut pending, request.is_head())? {
+        if let Some((head, framing)) = take_final_head(&mut pending, request.is_head(), limits)? {
             return Ok(Response {
                 head,
                 tls,
                 channel,
-                decoder: BodyDecoder::new(framing),
+                decoder: BodyDecoder::new(framing, limits)?,
                 pending,
                 start: 0,
                 ended: None,

@@ -10,6 +10,7 @@ pub mod body;
 pub mod der;
 pub mod error;
 pub mod exchange;
+pub mod limits;
 pub mod request;
 pub mod response;
 pub mod target;

@@ -1,12 +1,7 @@
 //! Sans-IO parsing of an HTTP/1.1 response head (with httparse) and the choice of body framing.
 
 use crate::error::{Error, Result};
-
-/// The largest response head accepted, in bytes.
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
-
-/// The most header fields accepted in one response head.
-pub const MAX_HEADERS: usize = 128;
+use crate::limits::Limits;
 
 /// A parsed status line and header section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +31,15 @@ pub enum BodyFraming {
 
 /// Parses a response head from the start of `buf`. Returns the head and the number of bytes it
 /// took, or `None` if `buf` holds only part of a head so far.
-pub fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(ResponseHead, usize)>> {
+    let status_line_end = buf
+        .iter()
+        .take(limits.status_line_bytes + 1)
+        .position(|&b| b == b'\n');
+    if status_line_end.is_none() && buf.len() > limits.status_line_bytes {
+        return Err(Error::StatusLineTooLong(clamp(limits.status_line_bytes)));
+    }
+    let mut headers = vec![httparse::EMPTY_HEADER; limits.header_count];
     let mut response = httparse::Response::new(&mut headers);
     match response.parse(buf) {
         Ok(httparse::Status::Complete(len)) => {
@@ -57,15 +59,20 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
                     head.status
                 )));
             }
+            if len > limits.header_section_bytes {
+                return Err(Error::HeaderSectionTooLarge(clamp(
+                    limits.header_section_bytes,
+                )));
+            }
             Ok(Some((head, len)))
         }
-        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
-            Err(Error::HeaderSectionTooLarge(MAX_HEAD_BYTES as u32))
-        }
+        Ok(httparse::Status::Partial) if buf.len() > limits.header_section_bytes => Err(
+            Error::HeaderSectionTooLarge(clamp(limits.header_section_bytes)),
+        ),
         Ok(httparse::Status::Partial) => Ok(None),
-        Err(httparse::Error::TooManyHeaders) => Err(Error::HttpProtocol(format!(
-            "more than {MAX_HEADERS} header fields"
-        ))),
+        Err(httparse::Error::TooManyHeaders) => {
+            Err(Error::TooManyHeaders(clamp(limits.header_count)))
+        }
         Err(err) => Err(Error::HttpProtocol(err.to_string())),
     }
 }
@@ -76,8 +83,9 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
 pub fn take_final_head(
     received: &mut Vec<u8>,
     request_was_head: bool,
+    limits: &Limits,
 ) -> Result<Option<(ResponseHead, BodyFraming)>> {
-    while let Some((head, len)) = parse_head(received)? {
+    while let Some((head, len)) = parse_head(received, limits)? {
         received.drain(..len);
         if !head.is_interim() {
             let framing = head.framing(request_was_head)?;
@@ -172,6 +180,11 @@ impl ResponseHead {
     }
 }
 
+/// A limit as it appears in an error (limits beyond `u32::MAX` are reported as that).
+pub(crate) fn clamp(limit: usize) -> u32 {
+    u32::try_from(limit).unwrap_or(u32::MAX)
+}
+
 /// Digits only (no sign, no spaces inside), without overflow.
 fn parse_decimal(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -185,7 +198,9 @@ mod tests {
     use super::*;
 
     fn head(text: &str) -> ResponseHead {
-        let (head, len) = parse_head(text.as_bytes()).unwrap().unwrap();
+        let (head, len) = parse_head(text.as_bytes(), &Limits::default())
+            .unwrap()
+            .unwrap();
         assert_eq!(len, text.len());
         head
     }
@@ -202,26 +217,63 @@ mod tests {
     fn every_prefix_of_a_head_is_incomplete() {
         let text = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nServer: t\r\n\r\n";
         for end in 0..text.len() {
-            assert_eq!(parse_head(&text[..end]).unwrap(), None, "prefix {end}");
+            assert_eq!(
+                parse_head(&text[..end], &Limits::default()).unwrap(),
+                None,
+                "prefix {end}"
+            );
         }
-        assert!(parse_head(text).unwrap().is_some());
+        assert!(parse_head(text, &Limits::default()).unwrap().is_some());
     }
 
     #[test]
     fn garbage_is_a_protocol_error() {
         assert!(matches!(
-            parse_head(b"SSH-2.0-OpenSSH\r\n\r\n"),
+            parse_head(b"SSH-2.0-OpenSSH\r\n\r\n", &Limits::default()),
             Err(Error::HttpProtocol(_))
         ));
     }
 
     #[test]
     fn oversized_head_is_refused() {
+        let limits = Limits::default();
         let mut text = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
-        text.resize(MAX_HEAD_BYTES + 10, b'a');
+        text.resize(limits.header_section_bytes + 10, b'a');
         assert_eq!(
-            parse_head(&text),
-            Err(Error::HeaderSectionTooLarge(MAX_HEAD_BYTES as u32))
+            parse_head(&text, &limits),
+            Err(Error::HeaderSectionTooLarge(
+                limits.header_section_bytes as u32
+            ))
+        );
+    }
+
+    #[test]
+    fn each_head_limit_has_its_own_error() {
+        let tight = Limits {
+            header_section_bytes: 40,
+            header_count: 2,
+            status_line_bytes: 20,
+            ..Limits::default()
+        };
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 A very long reason phrase\r\n\r\n", &tight),
+            Err(Error::StatusLineTooLong(20))
+        );
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", &tight),
+            Err(Error::TooManyHeaders(2))
+        );
+        assert_eq!(
+            parse_head(
+                b"HTTP/1.1 200 OK\r\nA: 0123456789012345678901234\r\n\r\n",
+                &tight
+            ),
+            Err(Error::HeaderSectionTooLarge(40))
+        );
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\n", &tight)
+                .unwrap()
+                .is_some()
         );
     }
 
@@ -273,11 +325,16 @@ mod tests {
     fn take_final_head_skips_interim_responses_and_leaves_the_body() {
         let mut received =
             b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
-        let (head, framing) = take_final_head(&mut received, false).unwrap().unwrap();
+        let (head, framing) = take_final_head(&mut received, false, &Limits::default())
+            .unwrap()
+            .unwrap();
         assert_eq!((head.status, framing), (200, BodyFraming::ContentLength(2)));
         assert_eq!(received, b"ok");
         let mut partial = b"HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 2".to_vec();
-        assert_eq!(take_final_head(&mut partial, false).unwrap(), None);
+        assert_eq!(
+            take_final_head(&mut partial, false, &Limits::default()).unwrap(),
+            None
+        );
         assert_eq!(partial, b"HTTP/1.1 2");
     }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use verified_https::body::BodyDecoder;
+use verified_https::limits::Limits;
 use verified_https::response::take_final_head;
 
 /// What the component makes of a byte stream holding (the start of) a response.
@@ -22,11 +23,14 @@ enum Verdict {
 
 fn verdict(input: &[u8]) -> Verdict {
     let mut received = input.to_vec();
-    match take_final_head(&mut received, false) {
+    match take_final_head(&mut received, false, &Limits::default()) {
         Err(err) => Verdict::Error(err.to_string()),
         Ok(None) => Verdict::Fine { body: None },
         Ok(Some((_, framing))) => {
-            let mut decoder = BodyDecoder::new(framing);
+            let mut decoder = match BodyDecoder::new(framing, &Limits::default()) {
+                Ok(decoder) => decoder,
+                Err(err) => return Verdict::Error(err.to_string()),
+            };
             let mut body = Vec::new();
             match decoder.decode(&received, &mut body, usize::MAX) {
                 Err(err) => Verdict::Error(err.to_string()),

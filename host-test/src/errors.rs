@@ -3,7 +3,8 @@
 use crate::{CertificateError, ErrorCode};
 
 /// curl's exit code for an error (DESIGN.md: 3 bad URL, 6 resolve, 7 connect, 8 malformed reply,
-/// 18 truncated, 28 timeout, 35 TLS, 56 receive, 60 certificate, 77 trust store).
+/// 18 truncated, 28 timeout, 35 TLS, 56 receive, 60 certificate, 77 trust store; and curl's 63
+/// for a body over the size limit).
 pub fn exit_code(err: &ErrorCode) -> u8 {
     match err {
         ErrorCode::InvalidUrl(_) => 3,
@@ -14,7 +15,12 @@ pub fn exit_code(err: &ErrorCode) -> u8 {
         ErrorCode::ConnectionTimeout | ErrorCode::HttpResponseTimeout => 28,
         ErrorCode::TlsCertificateError(_) => 60,
         ErrorCode::TlsAlertReceived(_) | ErrorCode::TlsProtocolError(_) => 35,
-        ErrorCode::HttpProtocolError(_) | ErrorCode::HttpResponseHeaderSectionSize(_) => 8,
+        ErrorCode::HttpProtocolError(_)
+        | ErrorCode::HttpResponseHeaderSectionSize(_)
+        | ErrorCode::HttpResponseHeaderCount(_)
+        | ErrorCode::HttpResponseStatusLineSize(_)
+        | ErrorCode::HttpResponseChunkLineSize(_) => 8,
+        ErrorCode::HttpResponseBodySize(_) => 63,
         ErrorCode::HttpResponseIncomplete(_) => 18,
         ErrorCode::ConnectionTerminated(_) => 56,
         ErrorCode::InternalError(_) => 1,
@@ -40,6 +46,18 @@ pub fn describe(err: &ErrorCode) -> String {
         ErrorCode::HttpProtocolError(why) => format!("malformed HTTP response: {why}"),
         ErrorCode::HttpResponseHeaderSectionSize(limit) => {
             format!("response header section exceeds {limit} bytes")
+        }
+        ErrorCode::HttpResponseHeaderCount(limit) => {
+            format!("response has more than {limit} header fields")
+        }
+        ErrorCode::HttpResponseStatusLineSize(limit) => {
+            format!("status line exceeds {limit} bytes")
+        }
+        ErrorCode::HttpResponseChunkLineSize(limit) => {
+            format!("chunk-size line exceeds {limit} bytes")
+        }
+        ErrorCode::HttpResponseBodySize(limit) => {
+            format!("maximum file size exceeded: the body is larger than {limit} bytes")
         }
         ErrorCode::HttpResponseIncomplete(why) => format!("transfer closed early: {why}"),
         ErrorCode::ConnectionTerminated(why) => format!("failure receiving data: {why}"),

@@ -16,6 +16,17 @@ pub mod runtime;
 pub mod server;
 pub mod trust_store;
 
+/// Limits with every field at its default.
+pub fn default_limits() -> Limits {
+    Limits {
+        max_header_section_bytes: None,
+        max_header_count: None,
+        max_status_line_bytes: None,
+        max_chunk_line_bytes: None,
+        max_body_bytes: None,
+    }
+}
+
 /// Host bindings of the `https-client` world.
 pub mod bindings {
     wasmtime::component::bindgen!({
@@ -26,6 +37,6 @@ pub mod bindings {
 }
 
 pub use bindings::exports::verified::https::client::{
-    CertificateError, ConnectOverride, ContextOptions, ErrorCode, Header, Request, RequestOptions,
-    TlsInfo, TrustAnchors,
+    CertificateError, ConnectOverride, ContextOptions, ErrorCode, Header, Limits, Request,
+    RequestOptions, TlsInfo, TrustAnchors,
 };

@@ -9,11 +9,12 @@ use rustls_pki_types::UnixTime;
 
 use crate::error::{CertificateError, Error};
 use crate::exchange::{self, Channel};
+use crate::limits::Limits;
 use crate::request::Request;
 use crate::target::Target;
 use crate::tls::{Policy, TlsInfo};
 use crate::trust::{self, AnchorSource};
-use net::{Deadline, Limits, TcpStream};
+use net::{Deadline, TcpStream, TimeLimits};
 
 wit_bindgen::generate!({
     world: "https-client",
@@ -33,50 +34,78 @@ impl wit::Guest for Component {
     type Response = HttpsResponse;
 
     fn create_default_context() -> Result<wit::Context, wit::ErrorCode> {
-        let unavailable = |why| {
-            wit_error(Error::TrustStoreUnavailable(format!(
-                "the host has no trust store: {why}"
-            )))
-        };
-        let anchors = host_trust::trust_anchors().map_err(unavailable)?;
-        let crls = host_trust::revocation_lists().map_err(|why| {
-            wit_error(Error::TrustStoreUnavailable(format!(
-                "the host's revocation lists are unavailable: {why}"
-            )))
-        })?;
-        let roots = trust::roots_from_der(anchors, AnchorSource::Host).map_err(wit_error)?;
-        HttpsContext::verified(roots, crls, AnchorSource::Host)
+        let (roots, crls) = host_anchors().map_err(wit_error)?;
+        HttpsContext::verified(roots, crls, AnchorSource::Host, Limits::default())
     }
 
     fn create_context(options: wit::ContextOptions) -> Result<wit::Context, wit::ErrorCode> {
-        let roots = match options.trust_anchors {
-            wit::TrustAnchors::Host if options.revocation_lists.is_empty() => {
-                return Self::create_default_context();
+        let limits = core_limits(&options.limits);
+        let caller_crls = options.revocation_lists;
+        let (roots, crls, source) = match options.trust_anchors {
+            wit::TrustAnchors::Host if caller_crls.is_empty() => {
+                let (roots, crls) = host_anchors().map_err(wit_error)?;
+                (roots, crls, AnchorSource::Host)
             }
-            wit::TrustAnchors::Host => Err(Error::InvalidTrustAnchors(
-                "revocation lists cannot be combined with the host's anchors; the host supplies its own"
-                    .into(),
-            )),
-            wit::TrustAnchors::Pem(pem) => trust::roots_from_pem(&pem, AnchorSource::Caller),
-            wit::TrustAnchors::Der(certs) => trust::roots_from_der(certs, AnchorSource::Caller),
+            wit::TrustAnchors::Host => {
+                return Err(wit_error(Error::InvalidTrustAnchors(
+                    "revocation lists cannot be added to the host's anchors; the host supplies its own"
+                        .into(),
+                )));
+            }
+            wit::TrustAnchors::Pem(pem) => {
+                let roots = trust::roots_from_pem(&pem, AnchorSource::Caller).map_err(wit_error)?;
+                (roots, caller_crls, AnchorSource::Caller)
+            }
+            wit::TrustAnchors::Der(certs) => {
+                let roots =
+                    trust::roots_from_der(certs, AnchorSource::Caller).map_err(wit_error)?;
+                (roots, caller_crls, AnchorSource::Caller)
+            }
         };
-        HttpsContext::verified(
-            roots.map_err(wit_error)?,
-            options.revocation_lists,
-            AnchorSource::Caller,
-        )
+        HttpsContext::verified(roots, crls, source, limits)
     }
 
     fn create_unverified_context() -> wit::Context {
         wit::Context::new(HttpsContext {
             policy: Policy::unverified(),
+            limits: Limits::default(),
         })
     }
 }
 
-/// A context: the TLS policy its requests use.
+/// The host's trust anchors and revocation lists, through the `trust` import.
+fn host_anchors() -> Result<(rustls::RootCertStore, Vec<Vec<u8>>), Error> {
+    let anchors = host_trust::trust_anchors().map_err(|why| {
+        Error::TrustStoreUnavailable(format!("the host has no trust store: {why}"))
+    })?;
+    let crls = host_trust::revocation_lists().map_err(|why| {
+        Error::TrustStoreUnavailable(format!(
+            "the host's revocation lists are unavailable: {why}"
+        ))
+    })?;
+    Ok((trust::roots_from_der(anchors, AnchorSource::Host)?, crls))
+}
+
+/// The core's limits from the WIT record: absent fields take the defaults.
+fn core_limits(limits: &wit::Limits) -> Limits {
+    let default = Limits::default();
+    let size = |value: Option<u32>, default: usize| value.map_or(default, |v| v as usize);
+    Limits {
+        header_section_bytes: size(
+            limits.max_header_section_bytes,
+            default.header_section_bytes,
+        ),
+        header_count: size(limits.max_header_count, default.header_count),
+        status_line_bytes: size(limits.max_status_line_bytes, default.status_line_bytes),
+        chunk_line_bytes: size(limits.max_chunk_line_bytes, default.chunk_line_bytes),
+        body_bytes: limits.max_body_bytes.or(default.body_bytes),
+    }
+}
+
+/// A context: the TLS policy and the response limits its requests use.
 struct HttpsContext {
     policy: Policy,
+    limits: Limits,
 }
 
 impl HttpsContext {
@@ -84,9 +113,11 @@ impl HttpsContext {
         roots: rustls::RootCertStore,
         crls: Vec<Vec<u8>>,
         source: AnchorSource,
+        limits: Limits,
     ) -> Result<wit::Context, wit::ErrorCode> {
         Ok(wit::Context::new(HttpsContext {
             policy: Policy::verified(roots, crls, source).map_err(wit_error)?,
+            limits,
         }))
     }
 
@@ -105,7 +136,7 @@ impl HttpsContext {
             .find(|o| o.port == target.port && same_host(&o.host, &host))
             .map_or(host.as_str(), |o| o.address.as_str());
         let mut tcp = net::connect(address, target.port, connect_deadline)?;
-        tcp.set_limits(Limits {
+        tcp.set_limits(TimeLimits {
             total,
             phase: options.handshake_timeout_ms.map(Deadline::after_millis),
             idle_ms: options.read_timeout_ms,
@@ -121,7 +152,13 @@ impl HttpsContext {
                 .collect(),
             body: request.body,
         };
-        let response = exchange::exchange(channel, &target, &core_request, self.policy.verifies())?;
+        let response = exchange::exchange(
+            channel,
+            &target,
+            &core_request,
+            self.policy.verifies(),
+            &self.limits,
+        )?;
         Ok(HttpsResponse {
             inner: RefCell::new(response),
         })
@@ -225,6 +262,10 @@ fn wit_error(err: Error) -> wit::ErrorCode {
         Error::TlsProtocol(why) => W::TlsProtocolError(why),
         Error::HttpProtocol(why) => W::HttpProtocolError(why),
         Error::HeaderSectionTooLarge(limit) => W::HttpResponseHeaderSectionSize(limit),
+        Error::TooManyHeaders(limit) => W::HttpResponseHeaderCount(limit),
+        Error::StatusLineTooLong(limit) => W::HttpResponseStatusLineSize(limit),
+        Error::ChunkLineTooLong(limit) => W::HttpResponseChunkLineSize(limit),
+        Error::BodyTooLarge(limit) => W::HttpResponseBodySize(limit),
         Error::Incomplete(why) => W::HttpResponseIncomplete(why),
         Error::ConnectionTerminated(why) => W::ConnectionTerminated(why),
         Error::Timeout => W::HttpResponseTimeout,

@@ -57,12 +57,12 @@ pub struct TcpStream {
     input: InputStream,
     output: OutputStream,
     _socket: TcpSocket,
-    limits: Limits,
+    limits: TimeLimits,
 }
 
 /// The time limits of a stream's reads and writes.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Limits {
+pub struct TimeLimits {
     /// The end of the whole request.
     pub total: Option<Deadline>,
     /// The end of the current phase (the TLS handshake), if it has its own.
@@ -71,7 +71,7 @@ pub struct Limits {
     pub idle_ms: Option<u64>,
 }
 
-impl Limits {
+impl TimeLimits {
     /// The deadline of a wait that starts now.
     fn deadline(&self) -> Option<Deadline> {
         let idle = self.idle_ms.map(Deadline::after_millis);
@@ -153,13 +153,13 @@ fn connect_one(
         input,
         output,
         _socket: socket,
-        limits: Limits::default(),
+        limits: TimeLimits::default(),
     })
 }
 
 impl TcpStream {
     /// Sets the time limits of all later reads and writes.
-    pub fn set_limits(&mut self, limits: Limits) {
+    pub fn set_limits(&mut self, limits: TimeLimits) {
         self.limits = limits;
     }
 

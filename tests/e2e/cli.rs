@@ -356,3 +356,20 @@ fn redirects_are_followed_with_l_and_https_to_http_is_refused() {
     );
     assert_eq!(server.requests().len(), 3, "/path, /path again, /final");
 }
+
+#[test]
+fn max_filesize_exits_63_and_writes_nothing_beyond_it() {
+    let pki = Pki::new("cli-max-filesize");
+    let dir = ca_dir(&pki, "max-filesize");
+    let server = good_server(&pki, server::fixed(200, b"0123456789abcdef"));
+    let ca = arg(&dir.join("ca.pem"));
+    let (code, out, err) = run(https_get()
+        .args(["--cacert", &ca, "--max-filesize", "10"])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 63, "{err}");
+    assert!(
+        out.is_empty(),
+        "a Content-Length over the limit is refused before any byte: {out}"
+    );
+    assert!(err.contains("maximum file size exceeded"), "{err}");
+}

@@ -201,6 +201,99 @@ fn oversized_header_section_is_refused() {
     );
 }
 
+/// A verified context for `server`'s PKI root with `limits`.
+fn context_with_limits(
+    client: &mut Client,
+    root: Vec<u8>,
+    limits: host_test::Limits,
+) -> host_test::host::Context {
+    client
+        .context(&host_test::ContextOptions {
+            trust_anchors: host_test::TrustAnchors::Der(vec![root]),
+            revocation_lists: Vec::new(),
+            limits,
+        })
+        .expect("no trap")
+        .expect("context")
+}
+
+#[test]
+fn endless_chunked_body_stops_at_the_body_limit() {
+    let pki = Pki::new("limits");
+    let server = TestServer::https(
+        &pki.leaf(&LeafSpec::new(&["good.test"])),
+        Versions::Both,
+        Arc::new(|_: &SeenRequest, out: &mut dyn Write| {
+            out.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")?;
+            let chunk = [b'z'; 4096];
+            loop {
+                // Ends when the client gives up and the write fails.
+                write!(out, "1000\r\n")?;
+                out.write_all(&chunk)?;
+                out.write_all(b"\r\n")?;
+            }
+        }),
+    );
+    let mut client = client(Ok(vec![]));
+    let mut limits = host_test::default_limits();
+    limits.max_body_bytes = Some(1_000_000);
+    let context = context_with_limits(&mut client, pki.root_der(), limits);
+    let response = client
+        .send(context, &get(&server))
+        .expect("no trap")
+        .expect("head");
+    let mut delivered = 0;
+    let err = loop {
+        match client.read_body(&response, 64 * 1024).expect("no trap") {
+            Ok(Some(piece)) => delivered += piece.len(),
+            Ok(None) => panic!("an endless body cannot end"),
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(err, ErrorCode::HttpResponseBodySize(1_000_000));
+    assert!(
+        delivered <= 1_000_000,
+        "{delivered} bytes delivered past the limit"
+    );
+}
+
+#[test]
+fn header_count_and_status_line_limits_have_their_own_errors() {
+    let pki = Pki::new("head-limits");
+    let leaf = pki.leaf(&LeafSpec::new(&["good.test"]));
+    let many = TestServer::https(
+        &leaf,
+        Versions::Both,
+        server::raw(
+            b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            Ending::CloseNotify,
+        ),
+    );
+    let long = TestServer::https(
+        &leaf,
+        Versions::Both,
+        server::raw(
+            format!("HTTP/1.1 200 {}\r\n\r\n", "x".repeat(200)).into_bytes(),
+            Ending::CloseNotify,
+        ),
+    );
+    let mut client = client(Ok(vec![]));
+    let mut limits = host_test::default_limits();
+    limits.max_header_count = Some(3);
+    limits.max_status_line_bytes = Some(100);
+    let context = context_with_limits(&mut client, pki.root_der(), limits);
+    let err = client
+        .send(context, &get(&many))
+        .expect("no trap")
+        .unwrap_err();
+    assert_eq!(err, ErrorCode::HttpResponseHeaderCount(3));
+    let err = client
+        .send(context, &get(&long))
+        .expect("no trap")
+        .unwrap_err();
+    assert_eq!(err, ErrorCode::HttpResponseStatusLineSize(100));
+}
+
 #[test]
 fn body_of_64_mib_streams_in_bounded_memory() {
     const SIZE: usize = 64 * 1024 * 1024;

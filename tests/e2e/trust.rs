@@ -95,6 +95,7 @@ fn caller_pem_roots_verify_without_the_host_store() {
         .context(&ContextOptions {
             trust_anchors: TrustAnchors::Pem(pki.root_pem().into_bytes()),
             revocation_lists: Vec::new(),
+            limits: host_test::default_limits(),
         })
         .expect("no trap")
         .expect("PEM roots are accepted");
@@ -116,6 +117,7 @@ fn caller_roots_replace_the_host_roots_instead_of_joining_them() {
         .context(&ContextOptions {
             trust_anchors: TrustAnchors::Der(vec![caller_pki.root_der()]),
             revocation_lists: Vec::new(),
+            limits: host_test::default_limits(),
         })
         .expect("no trap")
         .expect("DER roots are accepted");
@@ -142,6 +144,7 @@ fn caller_garbage_roots_are_invalid_trust_anchors() {
             .context(&ContextOptions {
                 trust_anchors: anchors,
                 revocation_lists: Vec::new(),
+                limits: host_test::default_limits(),
             })
             .expect("no trap")
             .expect_err("garbage is refused");

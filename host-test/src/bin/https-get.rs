@@ -68,6 +68,9 @@ struct Args {
     /// Seconds allowed for the whole transfer.
     #[arg(short = 'm', long = "max-time", value_name = "SECS")]
     max_time: Option<f64>,
+    /// Fail (exit 63) if the body is larger than BYTES; nothing beyond it is written.
+    #[arg(long = "max-filesize", value_name = "BYTES")]
+    max_filesize: Option<u64>,
     /// Follow redirects (refusing https to http).
     #[arg(short = 'L', long = "location")]
     location: bool,
@@ -164,13 +167,14 @@ fn run(args: &Args) -> Result<(), Failure> {
             "https-get: WARNING: --insecure: the server's certificate and host name are NOT verified"
         );
         client.unverified_context()?
-    } else if let Some(certificates) = explicit_roots {
-        client.context(&ContextOptions {
-            trust_anchors: TrustAnchors::Der(certificates),
-            revocation_lists: Vec::new(),
-        })??
     } else {
-        client.default_context()??
+        let mut limits = host_test::default_limits();
+        limits.max_body_bytes = args.max_filesize;
+        client.context(&ContextOptions {
+            trust_anchors: explicit_roots.map_or(TrustAnchors::Host, TrustAnchors::Der),
+            revocation_lists: Vec::new(),
+            limits,
+        })??
     };
 
     let mut request = build_request(args)?;

@@ -3,10 +3,11 @@
 
 use libfuzzer_sys::fuzz_target;
 use verified_https::body::BodyDecoder;
+use verified_https::limits::Limits;
 use verified_https::response::BodyFraming;
 
 fn decode(pieces: &[&[u8]]) -> Option<(Vec<u8>, bool)> {
-    let mut decoder = BodyDecoder::new(BodyFraming::Chunked);
+    let mut decoder = BodyDecoder::new(BodyFraming::Chunked, &Limits::default()).ok()?;
     let mut body = Vec::new();
     for piece in pieces {
         let mut rest = *piece;

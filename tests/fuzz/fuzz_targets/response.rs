@@ -4,13 +4,15 @@
 
 use libfuzzer_sys::fuzz_target;
 use verified_https::body::BodyDecoder;
+use verified_https::limits::Limits;
 use verified_https::response::{BodyFraming, take_final_head};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&read_size, stream)) = data.split_first() else { return };
     let mut received = stream.to_vec();
-    let Ok(Some((_, framing))) = take_final_head(&mut received, false) else { return };
-    let mut decoder = BodyDecoder::new(framing);
+    let limits = Limits::default();
+    let Ok(Some((_, framing))) = take_final_head(&mut received, false, &limits) else { return };
+    let Ok(mut decoder) = BodyDecoder::new(framing, &limits) else { return };
     let mut body = Vec::new();
     let mut rest = received.as_slice();
     while !rest.is_empty() && !decoder.is_complete() {
