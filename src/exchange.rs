@@ -12,7 +12,7 @@ use crate::body::BodyDecoder;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::request::Request;
-use crate::response::{ResponseHead, take_final_head};
+use crate::response::{BodyFraming, ResponseHead, take_final_head};
 use crate::target::{Host, Scheme, Target};
 use crate::tls::TlsInfo;
 
@@ -198,6 +198,8 @@ pub struct Response<T> {
     pub tls: Option<TlsInfo>,
     channel: Channel<T>,
     decoder: BodyDecoder,
+    /// Whether the connection may carry another request once this body is read.
+    reusable: bool,
     /// Received bytes not yet decoded, from `start`.
     pending: Vec<u8>,
     start: usize,
@@ -219,11 +221,13 @@ pub fn exchange<T: Read + Write>(
     let mut chunk = vec![0; READ_CHUNK];
     loop {
         if let Some((head, framing)) = take_final_head(&mut pending, request.is_head(), limits)? {
+            let reusable = head.allows_reuse() && framing != BodyFraming::CloseDelimited;
             return Ok(Response {
                 head,
                 tls,
                 channel,
                 decoder: BodyDecoder::new(framing, limits)?,
+                reusable,
                 pending,
                 start: 0,
                 ended: None,
@@ -276,6 +280,13 @@ impl<T: Read + Write> Response<T> {
             }
             self.receive()?;
         }
+    }
+
+    /// The connection, once the body has been read completely, if the server allows another
+    /// request on it and sent nothing beyond the response.
+    pub fn into_idle_channel(self) -> Option<Channel<T>> {
+        let clean = self.decoder.is_complete() && self.start == self.pending.len();
+        (clean && self.reusable && self.ended.is_none()).then_some(self.channel)
     }
 
     fn receive(&mut self) -> Result<()> {

@@ -11,6 +11,7 @@ pub mod der;
 pub mod error;
 pub mod exchange;
 pub mod limits;
+pub mod pool;
 pub mod request;
 pub mod response;
 pub mod target;

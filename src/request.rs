@@ -1,4 +1,5 @@
 //! HTTP/1.1 request serialization: validated method and headers, client-managed framing.
+//! Connections are persistent (HTTP/1.1's default), so no `Connection` header is sent.
 
 use crate::error::{Error, Result};
 use crate::target::Target;
@@ -21,6 +22,15 @@ pub struct Request {
 }
 
 impl Request {
+    /// Whether the request may be sent again if a reused connection turns out to have been
+    /// closed by the server before answering (RFC 9110 9.2.2: idempotent methods).
+    pub fn is_idempotent(&self) -> bool {
+        matches!(
+            self.method.as_str(),
+            "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+        )
+    }
+
     /// Whether the response to this request never has a body (RFC 9110: HEAD).
     pub fn is_head(&self) -> bool {
         self.method == "HEAD"
@@ -82,7 +92,6 @@ impl Request {
             }
             None => {}
         }
-        push_header(&mut out, b"Connection", b"close");
         out.extend_from_slice(b"\r\n");
         if let Some(body) = &self.body {
             out.extend_from_slice(body);
@@ -126,15 +135,13 @@ mod tests {
     }
 
     #[test]
-    fn get_has_host_user_agent_and_connection() {
+    fn get_has_host_and_user_agent_and_no_connection_header() {
         let bytes = get(vec![])
             .encode(&target("https://a.test:8443/p?q"))
             .unwrap();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
-            format!(
-                "GET /p?q HTTP/1.1\r\nHost: a.test:8443\r\nUser-Agent: {USER_AGENT}\r\nConnection: close\r\n\r\n"
-            )
+            format!("GET /p?q HTTP/1.1\r\nHost: a.test:8443\r\nUser-Agent: {USER_AGENT}\r\n\r\n")
         );
     }
 

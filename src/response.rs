@@ -102,6 +102,16 @@ impl ResponseHead {
         (100..200).contains(&self.status) && self.status != 101
     }
 
+    /// Whether the server allows another request on the connection: HTTP/1.1 without a
+    /// `Connection: close` (HTTP/1.0 connections are never reused).
+    pub fn allows_reuse(&self) -> bool {
+        let close = self
+            .values("connection")
+            .flat_map(|v| v.split(|&b| b == b','))
+            .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"close"));
+        !self.http10 && !close
+    }
+
     /// The values of all fields named `name` (case-insensitive).
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers
@@ -336,6 +346,13 @@ mod tests {
             None
         );
         assert_eq!(partial, b"HTTP/1.1 2");
+    }
+
+    #[test]
+    fn reuse_needs_http11_without_connection_close() {
+        assert!(head("HTTP/1.1 200 OK\r\n\r\n").allows_reuse());
+        assert!(!head("HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\n\r\n").allows_reuse());
+        assert!(!head("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n").allows_reuse());
     }
 
     #[test]

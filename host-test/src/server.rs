@@ -27,6 +27,8 @@ pub enum Ending {
     CloseNotify,
     /// TCP close without close_notify: what a truncation attack looks like.
     Abrupt,
+    /// Keep the connection open for the client's next request (TLS servers only).
+    KeepAlive,
 }
 
 /// Writes the response to a request; returns how to end the connection.
@@ -204,12 +206,17 @@ fn serve(
         Some(config) => {
             let conn = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
             let mut tls = rustls::StreamOwned::new(conn, stream);
-            let request = read_request(&mut tls)?;
-            requests
-                .lock()
-                .expect("requests lock")
-                .push(request.clone());
-            let ending = handler(&request, &mut tls)?;
+            let ending = loop {
+                let request = read_request(&mut tls)?;
+                requests
+                    .lock()
+                    .expect("requests lock")
+                    .push(request.clone());
+                match handler(&request, &mut tls)? {
+                    Ending::KeepAlive => tls.flush()?,
+                    ending => break ending,
+                }
+            };
             if ending == Ending::CloseNotify {
                 tls.conn.send_close_notify();
             }
@@ -254,6 +261,26 @@ pub fn fixed(status: u16, body: &'static [u8]) -> Handler {
         )?;
         out.write_all(body)?;
         Ok(Ending::CloseNotify)
+    })
+}
+
+/// A keep-alive handler answering every request with `status` and `body`; it closes (with
+/// close_notify) after `requests_per_connection` requests on one connection.
+pub fn keep_alive(status: u16, body: &'static [u8], requests_per_connection: usize) -> Handler {
+    let served = Arc::new(AtomicUsize::new(0));
+    Arc::new(move |_req: &SeenRequest, out: &mut dyn Write| {
+        write!(
+            out,
+            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )?;
+        out.write_all(body)?;
+        let count = served.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(if count.is_multiple_of(requests_per_connection) {
+            Ending::CloseNotify
+        } else {
+            Ending::KeepAlive
+        })
     })
 }
 

@@ -4,14 +4,18 @@
 mod net;
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use rustls_pki_types::UnixTime;
+use wasip2::clocks::monotonic_clock;
 
 use crate::error::{CertificateError, Error};
 use crate::exchange::{self, Channel};
 use crate::limits::Limits;
+use crate::pool::{Origin, Pool};
 use crate::request::Request;
-use crate::target::Target;
+use crate::response::ResponseHead;
+use crate::target::{Scheme, Target};
 use crate::tls::{Policy, TlsInfo};
 use crate::trust::{self, AnchorSource};
 use net::{Deadline, TcpStream, TimeLimits};
@@ -69,6 +73,7 @@ impl wit::Guest for Component {
         wit::Context::new(HttpsContext {
             policy: Policy::unverified(),
             limits: Limits::default(),
+            pool: Rc::default(),
         })
     }
 }
@@ -102,10 +107,15 @@ fn core_limits(limits: &wit::Limits) -> Limits {
     }
 }
 
-/// A context: the TLS policy and the response limits its requests use.
+/// The idle connections of a context.
+type ConnectionPool = Pool<Channel<TcpStream>>;
+
+/// A context: the TLS policy and the response limits its requests use, and its idle
+/// connections (shared with its responses, which return their connection when done).
 struct HttpsContext {
     policy: Policy,
     limits: Limits,
+    pool: Rc<RefCell<ConnectionPool>>,
 }
 
 impl HttpsContext {
@@ -118,6 +128,7 @@ impl HttpsContext {
         Ok(wit::Context::new(HttpsContext {
             policy: Policy::verified(roots, crls, source).map_err(wit_error)?,
             limits,
+            pool: Rc::default(),
         }))
     }
 
@@ -125,24 +136,21 @@ impl HttpsContext {
         let target = Target::parse(&request.url)?;
         let options = &request.options;
         let total = options.timeout_ms.map(Deadline::after_millis);
-        let connect_deadline = Deadline::earliest(
-            options.connect_timeout_ms.map(Deadline::after_millis),
-            total,
-        );
         let host = target.host_text();
         let address = options
             .connect_overrides
             .iter()
             .find(|o| o.port == target.port && same_host(&o.host, &host))
-            .map_or(host.as_str(), |o| o.address.as_str());
-        let mut tcp = net::connect(address, target.port, connect_deadline)?;
-        tcp.set_limits(TimeLimits {
-            total,
-            phase: options.handshake_timeout_ms.map(Deadline::after_millis),
-            idle_ms: options.read_timeout_ms,
-        });
-        let mut channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
-        channel.transport_mut().set_phase_deadline(None);
+            .map_or(host.clone(), |o| o.address.clone());
+        let origin = Origin {
+            scheme: match target.scheme {
+                Scheme::Https => "https",
+                Scheme::Http => "http",
+            },
+            host,
+            port: target.port,
+            address,
+        };
         let core_request = Request {
             method: request.method,
             headers: request
@@ -152,16 +160,56 @@ impl HttpsContext {
                 .collect(),
             body: request.body,
         };
-        let response = exchange::exchange(
-            channel,
-            &target,
-            &core_request,
-            self.policy.verifies(),
-            &self.limits,
-        )?;
-        Ok(HttpsResponse {
-            inner: RefCell::new(response),
-        })
+        let exchange_over = |channel| {
+            exchange::exchange(
+                channel,
+                &target,
+                &core_request,
+                self.policy.verifies(),
+                &self.limits,
+            )
+        };
+
+        let idle = self.pool.borrow_mut().take(&origin, monotonic_clock::now());
+        if let Some(mut channel) = idle {
+            channel.transport_mut().set_limits(TimeLimits {
+                total,
+                phase: None,
+                idle_ms: options.read_timeout_ms,
+            });
+            match exchange_over(channel) {
+                Ok(response) => return Ok(self.response(response, origin)),
+                // The server closed the idle connection before it saw the request: send the
+                // request again on a new connection if that cannot do harm.
+                Err(Error::ConnectionTerminated(_)) if core_request.is_idempotent() => {}
+                Err(err) => return Err(err),
+            }
+        }
+
+        let connect_deadline = Deadline::earliest(
+            options.connect_timeout_ms.map(Deadline::after_millis),
+            total,
+        );
+        let mut tcp = net::connect(&origin.address, target.port, connect_deadline)?;
+        tcp.set_limits(TimeLimits {
+            total,
+            phase: options.handshake_timeout_ms.map(Deadline::after_millis),
+            idle_ms: options.read_timeout_ms,
+        });
+        let mut channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
+        channel.transport_mut().set_phase_deadline(None);
+        let response = exchange_over(channel)?;
+        Ok(self.response(response, origin))
+    }
+
+    fn response(&self, response: exchange::Response<TcpStream>, origin: Origin) -> HttpsResponse {
+        HttpsResponse {
+            head: response.head.clone(),
+            tls: response.tls.clone(),
+            body: RefCell::new(Some(response)),
+            pool: self.pool.clone(),
+            origin,
+        }
     }
 }
 
@@ -198,22 +246,25 @@ impl wit::GuestContext for HttpsContext {
 
 /// A response and the connection its body is still arriving on.
 struct HttpsResponse {
-    inner: RefCell<exchange::Response<TcpStream>>,
+    head: ResponseHead,
+    tls: Option<TlsInfo>,
+    /// The body still arriving; `None` once it is complete (its connection back in the pool).
+    body: RefCell<Option<exchange::Response<TcpStream>>>,
+    pool: Rc<RefCell<ConnectionPool>>,
+    origin: Origin,
 }
 
 impl wit::GuestResponse for HttpsResponse {
     fn status(&self) -> u16 {
-        self.inner.borrow().head.status
+        self.head.status
     }
 
     fn reason(&self) -> String {
-        self.inner.borrow().head.reason.clone()
+        self.head.reason.clone()
     }
 
     fn headers(&self) -> Vec<wit::Header> {
-        self.inner
-            .borrow()
-            .head
+        self.head
             .headers
             .iter()
             .map(|(name, value)| wit::Header {
@@ -224,14 +275,31 @@ impl wit::GuestResponse for HttpsResponse {
     }
 
     fn tls(&self) -> Option<wit::TlsInfo> {
-        self.inner.borrow().tls.clone().map(wit_tls_info)
+        self.tls.clone().map(wit_tls_info)
     }
 
     fn read_body(&self, max_bytes: u32) -> Result<Option<Vec<u8>>, wit::ErrorCode> {
-        self.inner
-            .borrow_mut()
-            .read_body(max_bytes as usize)
-            .map_err(wit_error)
+        let mut body = self.body.borrow_mut();
+        let Some(response) = body.as_mut() else {
+            return Ok(None);
+        };
+        match response.read_body(max_bytes as usize) {
+            Ok(None) => {
+                // Complete: the connection goes back to the pool if it can carry another request.
+                if let Some(channel) = body.take().and_then(exchange::Response::into_idle_channel) {
+                    let now = monotonic_clock::now();
+                    self.pool
+                        .borrow_mut()
+                        .put(self.origin.clone(), channel, now);
+                }
+                Ok(None)
+            }
+            Ok(Some(piece)) => Ok(Some(piece)),
+            Err(err) => {
+                body.take();
+                Err(wit_error(err))
+            }
+        }
     }
 }
 

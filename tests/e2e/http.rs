@@ -533,6 +533,94 @@ fn raw_close_without_answer() -> Handler {
 }
 
 #[test]
+fn a_loop_of_requests_to_one_server_makes_one_connection() {
+    let (mut client, server) = setup(server::keep_alive(200, b"again", usize::MAX));
+    let context = client.default_context().expect("no trap").expect("context");
+    for _ in 0..20 {
+        let response = client
+            .send(context, &get(&server))
+            .expect("no trap")
+            .expect("response");
+        assert_eq!(
+            client
+                .read_to_end(&response)
+                .expect("no trap")
+                .expect("body"),
+            b"again"
+        );
+        client.drop_response(response).expect("no trap");
+    }
+    assert_eq!(server.requests().len(), 20);
+    assert_eq!(
+        server.connections(),
+        1,
+        "one TCP connection and one TLS handshake"
+    );
+}
+
+#[test]
+fn a_connection_the_server_closed_is_replaced_for_idempotent_requests() {
+    // The server closes every connection after 3 requests, without saying so in the response.
+    let (mut client, server) = setup(server::keep_alive(200, b"ok", 3));
+    let context = client.default_context().expect("no trap").expect("context");
+    for _ in 0..7 {
+        let response = client
+            .send(context, &get(&server))
+            .expect("no trap")
+            .expect("response");
+        assert_eq!(
+            client
+                .read_to_end(&response)
+                .expect("no trap")
+                .expect("body"),
+            b"ok"
+        );
+    }
+    assert_eq!(server.requests().len(), 7);
+    assert_eq!(server.connections(), 3);
+}
+
+#[test]
+fn a_connection_is_not_reused_before_its_body_is_read_or_after_connection_close() {
+    let (mut client, server) = setup(Arc::new(|_: &SeenRequest, out: &mut dyn Write| {
+        out.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")?;
+        Ok(Ending::KeepAlive)
+    }));
+    let context = client.default_context().expect("no trap").expect("context");
+    for _ in 0..3 {
+        let response = client
+            .send(context, &get(&server))
+            .expect("no trap")
+            .expect("response");
+        client
+            .read_to_end(&response)
+            .expect("no trap")
+            .expect("body");
+    }
+    assert_eq!(server.connections(), 3, "Connection: close forbids reuse");
+    let (mut client, server) = setup(server::keep_alive(200, b"unread", usize::MAX));
+    let context = client.default_context().expect("no trap").expect("context");
+    let first = client
+        .send(context, &get(&server))
+        .expect("no trap")
+        .expect("response");
+    let second = client
+        .send(context, &get(&server))
+        .expect("no trap")
+        .expect("response");
+    assert_eq!(
+        client.read_to_end(&second).expect("no trap").expect("body"),
+        b"unread"
+    );
+    drop(first);
+    assert_eq!(
+        server.connections(),
+        2,
+        "a connection with an unread body is not idle"
+    );
+}
+
+#[test]
 fn the_instance_stays_healthy_after_a_failure() {
     let (mut client, bad) = setup(server::raw(b"garbage\r\n\r\n".to_vec(), Ending::Abrupt));
     fetch(&mut client, true, &get(&bad)).unwrap_err();

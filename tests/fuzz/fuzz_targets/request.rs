@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let Ok(bytes) = request.encode(&target) else { return };
     let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n").expect("a head ends with CRLFCRLF");
-    for line in bytes[..head_end].split(|&b| b == b'\n') {
+    // The head's lines, each with its CRLF (the last one's CRLF starts the blank line).
+    for line in bytes[..head_end + 2].split_inclusive(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\n").expect("split at LF");
         let line = line.strip_suffix(b"\r").expect("every line ends with CRLF");
         assert!(!line.contains(&b'\r'), "a CR inside a line");
     }
