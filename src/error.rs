@@ -49,6 +49,10 @@ pub enum Error {
     ConnectionTerminated(String),
     /// The request did not finish within its timeout.
     Timeout,
+    /// More redirects than the policy allows (the limit).
+    TooManyRedirects(u32),
+    /// A redirect from https to http (the target), refused.
+    InsecureRedirect(String),
     /// An unexpected condition; a bug.
     Internal(String),
 }
@@ -231,6 +235,13 @@ impl fmt::Display for Error {
                 write!(f, "connection failed while receiving: {why}")
             }
             Error::Timeout => f.write_str("request timed out"),
+            Error::TooManyRedirects(limit) => write!(f, "more than {limit} redirects"),
+            Error::InsecureRedirect(to) => {
+                write!(
+                    f,
+                    "refused a redirect from https to {to} (it would leave TLS)"
+                )
+            }
             Error::Internal(why) => write!(f, "internal error: {why}"),
         }
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod exchange;
 pub mod limits;
 pub mod pool;
+pub mod redirect;
 pub mod request;
 pub mod response;
 pub mod target;

@@ -4,7 +4,8 @@ use crate::{CertificateError, ErrorCode};
 
 /// curl's exit code for an error (DESIGN.md: 3 bad URL, 6 resolve, 7 connect, 8 malformed reply,
 /// 18 truncated, 28 timeout, 35 TLS, 56 receive, 60 certificate, 77 trust store; and curl's 63
-/// for a body over the size limit).
+/// for a body over the size limit, 47 for too many redirects, 1 for a refused https-to-http
+/// redirect).
 pub fn exit_code(err: &ErrorCode) -> u8 {
     match err {
         ErrorCode::InvalidUrl(_) => 3,
@@ -23,6 +24,8 @@ pub fn exit_code(err: &ErrorCode) -> u8 {
         ErrorCode::HttpResponseBodySize(_) => 63,
         ErrorCode::HttpResponseIncomplete(_) => 18,
         ErrorCode::ConnectionTerminated(_) => 56,
+        ErrorCode::TooManyRedirects(_) => 47,
+        ErrorCode::InsecureRedirect(_) => 1,
         ErrorCode::InternalError(_) => 1,
     }
 }
@@ -62,6 +65,10 @@ pub fn describe(err: &ErrorCode) -> String {
         ErrorCode::HttpResponseIncomplete(why) => format!("transfer closed early: {why}"),
         ErrorCode::ConnectionTerminated(why) => format!("failure receiving data: {why}"),
         ErrorCode::HttpResponseTimeout => "operation timed out".to_owned(),
+        ErrorCode::TooManyRedirects(limit) => format!("maximum ({limit}) redirects followed"),
+        ErrorCode::InsecureRedirect(to) => {
+            format!("refused a redirect from https to {to} (it would leave TLS)")
+        }
         ErrorCode::InternalError(why) => format!("internal error: {why}"),
     }
 }

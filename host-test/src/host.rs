@@ -120,6 +120,8 @@ pub struct Context(ResourceAny);
 #[derive(Debug)]
 pub struct Response {
     handle: ResourceAny,
+    /// The URL answered (after redirects).
+    pub url: String,
     /// The status code.
     pub status: u16,
     /// The reason phrase.
@@ -240,6 +242,7 @@ impl Client {
         };
         let r = api.response();
         Ok(Ok(Response {
+            url: r.call_url(&mut self.store, handle)?,
             status: r.call_status(&mut self.store, handle)?,
             reason: r.call_reason(&mut self.store, handle)?,
             headers: r.call_headers(&mut self.store, handle)?,
@@ -322,6 +325,7 @@ pub fn get(url: &str) -> Request {
             connect_timeout_ms: None,
             handshake_timeout_ms: None,
             read_timeout_ms: None,
+            redirects: None,
             timeout_ms: None,
             connect_overrides: Vec::new(),
         },

@@ -37,6 +37,6 @@ pub mod bindings {
 }
 
 pub use bindings::exports::verified::https::client::{
-    CertificateError, ConnectOverride, ContextOptions, ErrorCode, Header, Limits, Request,
-    RequestOptions, TlsInfo, TrustAnchors,
+    CertificateError, ConnectOverride, ContextOptions, ErrorCode, Header, Limits, RedirectPolicy,
+    Request, RequestOptions, TlsInfo, TrustAnchors,
 };

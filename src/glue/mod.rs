@@ -13,6 +13,7 @@ use crate::error::{CertificateError, Error};
 use crate::exchange::{self, Channel};
 use crate::limits::Limits;
 use crate::pool::{Origin, Pool};
+use crate::redirect::{self, RedirectPolicy};
 use crate::request::Request;
 use crate::response::ResponseHead;
 use crate::target::{Scheme, Target};
@@ -132,9 +133,54 @@ impl HttpsContext {
         }))
     }
 
+    /// Sends `request`, following redirects as its options say.
     fn send(&self, request: wit::Request) -> Result<HttpsResponse, Error> {
-        let target = Target::parse(&request.url)?;
-        let options = &request.options;
+        let options = request.options;
+        let mut url = request.url;
+        let mut core_request = Request {
+            method: request.method,
+            headers: request
+                .headers
+                .into_iter()
+                .map(|h| (h.name, h.value))
+                .collect(),
+            body: request.body,
+        };
+        let mut followed = 0;
+        loop {
+            let response = self.send_once(&url, &core_request, &options)?;
+            let Some(policy) = options.redirects.map(|p| RedirectPolicy {
+                max_redirects: p.max_redirects,
+                allow_https_to_http: p.allow_https_to_http,
+            }) else {
+                return Ok(response);
+            };
+            let location = response.head.values("location").next();
+            match redirect::next_request(
+                &url,
+                &core_request,
+                response.head.status,
+                location,
+                &policy,
+                followed,
+            )? {
+                None => return Ok(response),
+                Some((next_url, next_request)) => {
+                    (url, core_request) = (next_url, next_request);
+                    followed += 1;
+                }
+            }
+        }
+    }
+
+    /// Sends one request, on an idle connection to its origin if there is one.
+    fn send_once(
+        &self,
+        url: &str,
+        core_request: &Request,
+        options: &wit::RequestOptions,
+    ) -> Result<HttpsResponse, Error> {
+        let target = Target::parse(url)?;
         let total = options.timeout_ms.map(Deadline::after_millis);
         let host = target.host_text();
         let address = options
@@ -151,20 +197,11 @@ impl HttpsContext {
             port: target.port,
             address,
         };
-        let core_request = Request {
-            method: request.method,
-            headers: request
-                .headers
-                .into_iter()
-                .map(|h| (h.name, h.value))
-                .collect(),
-            body: request.body,
-        };
         let exchange_over = |channel| {
             exchange::exchange(
                 channel,
                 &target,
-                &core_request,
+                core_request,
                 self.policy.verifies(),
                 &self.limits,
             )
@@ -178,7 +215,7 @@ impl HttpsContext {
                 idle_ms: options.read_timeout_ms,
             });
             match exchange_over(channel) {
-                Ok(response) => return Ok(self.response(response, origin)),
+                Ok(response) => return Ok(self.response(url, response, origin)),
                 // The server closed the idle connection before it saw the request: send the
                 // request again on a new connection if that cannot do harm.
                 Err(Error::ConnectionTerminated(_)) if core_request.is_idempotent() => {}
@@ -199,11 +236,17 @@ impl HttpsContext {
         let mut channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
         channel.transport_mut().set_phase_deadline(None);
         let response = exchange_over(channel)?;
-        Ok(self.response(response, origin))
+        Ok(self.response(url, response, origin))
     }
 
-    fn response(&self, response: exchange::Response<TcpStream>, origin: Origin) -> HttpsResponse {
+    fn response(
+        &self,
+        url: &str,
+        response: exchange::Response<TcpStream>,
+        origin: Origin,
+    ) -> HttpsResponse {
         HttpsResponse {
+            url: url.to_owned(),
             head: response.head.clone(),
             tls: response.tls.clone(),
             body: RefCell::new(Some(response)),
@@ -246,6 +289,7 @@ impl wit::GuestContext for HttpsContext {
 
 /// A response and the connection its body is still arriving on.
 struct HttpsResponse {
+    url: String,
     head: ResponseHead,
     tls: Option<TlsInfo>,
     /// The body still arriving; `None` once it is complete (its connection back in the pool).
@@ -255,6 +299,10 @@ struct HttpsResponse {
 }
 
 impl wit::GuestResponse for HttpsResponse {
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+
     fn status(&self) -> u16 {
         self.head.status
     }
@@ -337,6 +385,8 @@ fn wit_error(err: Error) -> wit::ErrorCode {
         Error::Incomplete(why) => W::HttpResponseIncomplete(why),
         Error::ConnectionTerminated(why) => W::ConnectionTerminated(why),
         Error::Timeout => W::HttpResponseTimeout,
+        Error::TooManyRedirects(limit) => W::TooManyRedirects(limit),
+        Error::InsecureRedirect(to) => W::InsecureRedirect(to),
         Error::Internal(why) => W::InternalError(why),
     }
 }

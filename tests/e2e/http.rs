@@ -620,6 +620,133 @@ fn a_connection_is_not_reused_before_its_body_is_read_or_after_connection_close(
     );
 }
 
+fn follow(max_redirects: u32, allow_https_to_http: bool) -> Option<host_test::RedirectPolicy> {
+    Some(host_test::RedirectPolicy {
+        max_redirects,
+        allow_https_to_http,
+    })
+}
+
+/// A handler redirecting `/start` to `location` with `status`, and answering `/end` with 200.
+fn redirecting(status: u16, location: String) -> Handler {
+    Arc::new(move |request: &SeenRequest, out: &mut dyn Write| {
+        if request.head.contains(" /start ") {
+            write!(
+                out,
+                "HTTP/1.1 {status} R\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+            )?;
+        } else {
+            let line = request.head.lines().next().unwrap_or_default().to_owned();
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{line}",
+                line.len()
+            )?;
+        }
+        Ok(Ending::KeepAlive)
+    })
+}
+
+#[test]
+fn redirects_are_returned_unless_a_policy_follows_them() {
+    let (mut client, server) = setup(redirecting(302, "/end".into()));
+    let mut request = request_to(&server, "GET", "good.test", "/start");
+    let (response, _) = fetch(&mut client, true, &request).expect("the 302 itself");
+    assert_eq!(response.status, 302);
+    request.options.redirects = follow(5, false);
+    let (response, body) = fetch(&mut client, true, &request).expect("followed");
+    assert_eq!(
+        (response.status, body.as_slice()),
+        (200, &b"GET /end HTTP/1.1"[..])
+    );
+    assert!(response.url.ends_with("/end"), "{}", response.url);
+}
+
+#[test]
+fn post_303_becomes_get_and_307_keeps_the_body() {
+    for (status, expected) in [(303, "GET /end HTTP/1.1"), (307, "POST /end HTTP/1.1")] {
+        let (mut client, server) = setup(redirecting(status, "/end".into()));
+        let mut request = request_to(&server, "POST", "good.test", "/start");
+        request.body = Some(b"payload".to_vec());
+        request.options.redirects = follow(5, false);
+        let (_, body) = fetch(&mut client, true, &request).expect("followed");
+        assert_eq!(String::from_utf8_lossy(&body), expected);
+        let last = server.requests().pop().expect("requests");
+        assert_eq!(last.body.is_empty(), status == 303, "{status}: {last:?}");
+    }
+}
+
+#[test]
+fn credentials_are_dropped_when_a_redirect_changes_origin() {
+    let pki = Pki::new("redirect-origin");
+    let leaf = pki.leaf(&LeafSpec::new(&["good.test", "other.test"]));
+    let target = TestServer::https(&leaf, Versions::Both, redirecting(200, String::new()));
+    let location = format!("https://other.test:{}/end", target.port());
+    let first = TestServer::https(&leaf, Versions::Both, redirecting(302, location));
+    let mut client = client(Ok(vec![pki.root_der()]));
+    let mut request = request_to(&first, "GET", "good.test", "/start");
+    request
+        .options
+        .connect_overrides
+        .push(host_test::ConnectOverride {
+            host: "other.test".into(),
+            port: target.port(),
+            address: "127.0.0.1".into(),
+        });
+    request.headers.push(Header {
+        name: "Authorization".into(),
+        value: b"Bearer secret".to_vec(),
+    });
+    request.headers.push(Header {
+        name: "Cookie".into(),
+        value: b"session=1".to_vec(),
+    });
+    request.options.redirects = follow(5, false);
+    fetch(&mut client, true, &request).expect("followed");
+    assert!(
+        first.requests()[0]
+            .head
+            .contains("Authorization: Bearer secret")
+    );
+    let seen = &target.requests()[0].head;
+    assert!(
+        !seen.contains("Authorization") && !seen.contains("Cookie"),
+        "{seen}"
+    );
+}
+
+#[test]
+fn redirect_loops_end_in_too_many_redirects() {
+    let (mut client, server) = setup(redirecting(302, "/start".into()));
+    let mut request = request_to(&server, "GET", "good.test", "/start");
+    request.options.redirects = follow(3, false);
+    let err = fetch(&mut client, true, &request).unwrap_err();
+    assert_eq!(err, ErrorCode::TooManyRedirects(3));
+    assert_eq!(
+        server.requests().len(),
+        4,
+        "the first request and three redirects"
+    );
+}
+
+#[test]
+fn https_to_http_redirect_is_refused_unless_explicitly_allowed() {
+    let plain = TestServer::http(server::fixed(200, b"plain"));
+    let location = format!("http://127.0.0.1:{}/end", plain.port());
+    let (mut client, server) = setup(redirecting(302, location.clone()));
+    let mut request = request_to(&server, "GET", "good.test", "/start");
+    request.options.redirects = follow(5, false);
+    let err = fetch(&mut client, true, &request).unwrap_err();
+    assert_eq!(err, ErrorCode::InsecureRedirect(location));
+    assert_eq!(plain.connections(), 0);
+    request.options.redirects = follow(5, true);
+    let (response, body) = fetch(&mut client, true, &request).expect("allowed");
+    assert_eq!(
+        (body.as_slice(), response.tls.is_none()),
+        (&b"plain"[..], true)
+    );
+}
+
 #[test]
 fn the_instance_stays_healthy_after_a_failure() {
     let (mut client, bad) = setup(server::raw(b"garbage\r\n\r\n".to_vec(), Ending::Abrupt));

@@ -58,6 +58,7 @@ pub fn request_to(server: &TestServer, method: &str, host: &str, path: &str) -> 
             connect_timeout_ms: Some(10_000),
             handshake_timeout_ms: None,
             read_timeout_ms: None,
+            redirects: None,
             timeout_ms: Some(60_000),
             connect_overrides: vec![ConnectOverride {
                 host: host.into(),

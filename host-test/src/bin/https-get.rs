@@ -14,7 +14,8 @@ use host_test::host::{Client, HostConfig, NetworkPolicy, Response};
 use host_test::runtime::{self, Runtime};
 use host_test::trust_store;
 use host_test::{
-    ConnectOverride, ContextOptions, ErrorCode, Header, Request, RequestOptions, TrustAnchors,
+    ConnectOverride, ContextOptions, ErrorCode, Header, RedirectPolicy, Request, RequestOptions,
+    TrustAnchors,
 };
 
 /// The most redirects `-L` follows (curl's default is 50).
@@ -177,28 +178,11 @@ fn run(args: &Args) -> Result<(), Failure> {
         })??
     };
 
-    let mut request = build_request(args)?;
-    let mut redirects = 0;
-    let response = loop {
-        let response = client.send(context, &request)??;
-        if verbose {
-            report_response(&response, started);
-        }
-        match redirect_target(&request, &response)? {
-            Some(next) if args.location => {
-                redirects += 1;
-                if redirects > MAX_REDIRECTS {
-                    return Err(Failure::new(
-                        47,
-                        format!("more than {MAX_REDIRECTS} redirects"),
-                    ));
-                }
-                client.drop_response(response)?;
-                request = next;
-            }
-            _ => break response,
-        }
-    };
+    let request = build_request(args)?;
+    let response = client.send(context, &request)??;
+    if verbose {
+        report_response(&response, started);
+    }
     if args.fail && response.status >= 400 {
         return Err(Failure::new(
             22,
@@ -269,6 +253,10 @@ fn build_request(args: &Args) -> Result<Request, Failure> {
             connect_timeout_ms: millis(args.connect_timeout),
             handshake_timeout_ms: None,
             read_timeout_ms: None,
+            redirects: args.location.then_some(RedirectPolicy {
+                max_redirects: MAX_REDIRECTS,
+                allow_https_to_http: false,
+            }),
             timeout_ms: millis(args.max_time),
             connect_overrides,
         },
@@ -287,49 +275,6 @@ fn parse_resolve(entry: &str) -> Result<ConnectOverride, Failure> {
         port: port.parse().map_err(|_| bad())?,
         address: address.to_owned(),
     })
-}
-
-/// The next request if `response` is a redirect; https to http is refused.
-fn redirect_target(request: &Request, response: &Response) -> Result<Option<Request>, Failure> {
-    if !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
-        return Ok(None);
-    }
-    let Some(location) = response
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("location"))
-    else {
-        return Ok(None);
-    };
-    let base = url::Url::parse(&request.url).map_err(|e| Failure::new(3, e.to_string()))?;
-    let next = base
-        .join(&String::from_utf8_lossy(&location.value))
-        .map_err(|e| Failure::new(3, format!("invalid redirect location: {e}")))?;
-    if base.scheme() == "https" && next.scheme() != "https" {
-        return Err(Failure::new(
-            1,
-            format!("refusing a redirect from https to {next}"),
-        ));
-    }
-    let same_origin = base.origin() == next.origin();
-    let mut next_request = request.clone();
-    next_request.url = next.to_string();
-    if !same_origin {
-        next_request.headers.retain(|h| {
-            !["authorization", "cookie", "proxy-authorization"]
-                .contains(&h.name.to_ascii_lowercase().as_str())
-        });
-    }
-    // 303 always, and 301/302 after POST, become GET without a body (as browsers and curl do).
-    if response.status == 303 || (matches!(response.status, 301 | 302) && request.method == "POST")
-    {
-        next_request.method = "GET".into();
-        next_request.body = None;
-        next_request
-            .headers
-            .retain(|h| !h.name.eq_ignore_ascii_case("content-type"));
-    }
-    Ok(Some(next_request))
 }
 
 fn report_response(response: &Response, started: Instant) {
