@@ -221,7 +221,10 @@ pub fn exchange<T: Read + Write>(
     let mut chunk = vec![0; READ_CHUNK];
     loop {
         if let Some((head, framing)) = take_final_head(&mut pending, request.is_head(), limits)? {
-            let reusable = head.allows_reuse() && framing != BodyFraming::CloseDelimited;
+            // After HEAD a server may wrongly send a body anyway; its bytes could arrive later
+            // and be read as the next response, so such a connection is not reused.
+            let reusable =
+                head.allows_reuse() && framing != BodyFraming::CloseDelimited && !request.is_head();
             return Ok(Response {
                 head,
                 tls,

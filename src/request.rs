@@ -174,6 +174,19 @@ mod tests {
     }
 
     #[test]
+    fn every_head_line_ends_in_crlf_for_a_url_with_a_leading_control_character() {
+        // Found by the `request` fuzz target (the harness misread the last line; the
+        // serialization was right, and stays so).
+        let bytes = get(vec![("e", "#&0")])
+            .encode(&target("\u{c}https:A/I:/"))
+            .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let head = text.strip_suffix("\r\n\r\n").unwrap();
+        assert!(head.starts_with("GET /I:/ HTTP/1.1\r\n"), "{head}");
+        assert!(head.split("\r\n").all(|line| !line.contains(['\r', '\n'])));
+    }
+
+    #[test]
     fn header_injection_is_refused() {
         let req = get(vec![("X-A", "1\r\nX-Evil: 2")]);
         assert!(matches!(

@@ -29,6 +29,8 @@ pub enum Ending {
     Abrupt,
     /// Keep the connection open for the client's next request (TLS servers only).
     KeepAlive,
+    /// A TCP reset (RST, via SO_LINGER 0) instead of a close: a connection torn down mid-way.
+    Reset,
 }
 
 /// Writes the response to a request; returns how to end the connection.
@@ -221,6 +223,10 @@ fn serve(
                 tls.conn.send_close_notify();
             }
             tls.flush()?;
+            if ending == Ending::Reset {
+                socket2::SockRef::from(&tls.sock).set_linger(Some(std::time::Duration::ZERO))?;
+                return Ok(());
+            }
             tls.sock.shutdown(Shutdown::Write)?;
             // Wait for the client to close, so our close does not reset unread data.
             let _ = tls.sock.read(&mut [0u8; 1024]);

@@ -162,6 +162,60 @@ fn head_response_has_no_body_even_with_content_length() {
 }
 
 #[test]
+fn connection_reset_mid_body_is_connection_terminated() {
+    let (mut client, server) = setup(Arc::new(|_: &SeenRequest, out: &mut dyn Write| {
+        out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")?;
+        out.write_all(&[b'r'; 1000])?;
+        out.flush()?;
+        std::thread::sleep(Duration::from_millis(100));
+        Ok(Ending::Reset)
+    }));
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(err, ErrorCode::ConnectionTerminated(_)), "{err:?}");
+}
+
+#[test]
+fn head_response_followed_by_a_body_does_not_poison_the_next_request() {
+    let (mut client, server) = setup(Arc::new(|request: &SeenRequest, out: &mut dyn Write| {
+        if request.head.starts_with("HEAD ") {
+            // A wrong server: a body after a HEAD response, shaped like a response itself.
+            out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 38\r\n\r\n")?;
+            out.flush()?;
+            std::thread::sleep(Duration::from_millis(50));
+            out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nX")?;
+        } else {
+            out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal")?;
+        }
+        Ok(Ending::KeepAlive)
+    }));
+    let context = client.default_context().expect("no trap").expect("context");
+    let head = client
+        .send(context, &request_to(&server, "HEAD", "good.test", "/"))
+        .expect("no trap")
+        .expect("HEAD");
+    assert!(
+        client
+            .read_to_end(&head)
+            .expect("no trap")
+            .expect("no body")
+            .is_empty()
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let response = client
+        .send(context, &get(&server))
+        .expect("no trap")
+        .expect("GET");
+    assert_eq!(
+        client
+            .read_to_end(&response)
+            .expect("no trap")
+            .expect("body"),
+        b"real"
+    );
+    assert_eq!(server.connections(), 2, "the HEAD connection is not reused");
+}
+
+#[test]
 fn interim_100_continue_is_skipped() {
     let wire =
         b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
