@@ -802,6 +802,50 @@ fn https_to_http_redirect_is_refused_unless_explicitly_allowed() {
 }
 
 #[test]
+fn after_each_hostile_server_the_next_request_on_a_fresh_context_works() {
+    let pki = Pki::new("health");
+    let leaf = pki.leaf(&LeafSpec::new(&["good.test"]));
+    let mut huge_header = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
+    huge_header.resize(huge_header.len() + 1024 * 1024, b'a');
+    huge_header.extend_from_slice(b"\r\n\r\n");
+    let hostile: Vec<(Handler, fn(&ErrorCode) -> bool)> = vec![
+        (
+            server::raw(b"garbage\r\n\r\n".to_vec(), Ending::CloseNotify),
+            |e| matches!(e, ErrorCode::HttpProtocolError(_)),
+        ),
+        (server::raw(huge_header, Ending::CloseNotify), |e| {
+            matches!(e, ErrorCode::HttpResponseHeaderSectionSize(_))
+        }),
+        (
+            server::raw(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab".to_vec(),
+                Ending::Abrupt,
+            ),
+            |e| matches!(e, ErrorCode::HttpResponseIncomplete(_)),
+        ),
+        (
+            server::raw(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nab".to_vec(),
+                Ending::Reset,
+            ),
+            |e| matches!(e, ErrorCode::ConnectionTerminated(_)),
+        ),
+        (raw_close_without_answer(), |e| {
+            matches!(e, ErrorCode::ConnectionTerminated(_))
+        }),
+    ];
+    let good = TestServer::https(&leaf, Versions::Both, server::fixed(200, b"healthy"));
+    let mut client = client(Ok(vec![pki.root_der()]));
+    for (handler, expected) in hostile {
+        let bad = TestServer::https(&leaf, Versions::Both, handler);
+        let err = fetch(&mut client, true, &get(&bad)).unwrap_err();
+        assert!(expected(&err), "unexpected {err:?}");
+        let (_, body) = fetch(&mut client, true, &get(&good)).expect("the next request works");
+        assert_eq!(body, b"healthy");
+    }
+}
+
+#[test]
 fn the_instance_stays_healthy_after_a_failure() {
     let (mut client, bad) = setup(server::raw(b"garbage\r\n\r\n".to_vec(), Ending::Abrupt));
     fetch(&mut client, true, &get(&bad)).unwrap_err();
