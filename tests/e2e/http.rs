@@ -801,6 +801,9 @@ fn https_to_http_redirect_is_refused_unless_explicitly_allowed() {
     );
 }
 
+/// Whether an error is the one a hostile server should cause.
+type ExpectedError = fn(&ErrorCode) -> bool;
+
 #[test]
 fn after_each_hostile_server_the_next_request_on_a_fresh_context_works() {
     let pki = Pki::new("health");
@@ -808,7 +811,7 @@ fn after_each_hostile_server_the_next_request_on_a_fresh_context_works() {
     let mut huge_header = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
     huge_header.resize(huge_header.len() + 1024 * 1024, b'a');
     huge_header.extend_from_slice(b"\r\n\r\n");
-    let hostile: Vec<(Handler, fn(&ErrorCode) -> bool)> = vec![
+    let hostile: Vec<(Handler, ExpectedError)> = vec![
         (
             server::raw(b"garbage\r\n\r\n".to_vec(), Ending::CloseNotify),
             |e| matches!(e, ErrorCode::HttpProtocolError(_)),
