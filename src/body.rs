@@ -2,8 +2,9 @@
 //! a body ended early is an error.
 
 use crate::error::{Error, Result};
-use crate::limits::Limits;
-use crate::response::{BodyFraming, clamp};
+use crate::limits::{Limits, clamp};
+use crate::request::is_tchar;
+use crate::response::BodyFraming;
 
 /// Decodes one response body from the bytes that follow its head.
 #[derive(Debug)]
@@ -118,14 +119,11 @@ impl BodyDecoder {
                     }
                 }
                 State::ChunkDataEnd(seen) => {
-                    used += take_line(rest, seen, 2).ok_or_else(|| {
-                        Error::HttpProtocol("chunk data not followed by CRLF".into())
-                    })?;
+                    let not_crlf = || Error::HttpProtocol("chunk data not followed by CRLF".into());
+                    used += take_line(rest, seen, 2).ok_or_else(not_crlf)?;
                     if seen.ends_with(b"\n") {
                         if seen.as_slice() != b"\r\n" {
-                            return Err(Error::HttpProtocol(
-                                "chunk data not followed by CRLF".into(),
-                            ));
+                            return Err(not_crlf());
                         }
                         self.state = State::ChunkSize(Vec::new());
                     }
@@ -226,7 +224,6 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64> {
 
 /// `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`.
 fn valid_extensions(mut rest: &[u8]) -> bool {
-    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     let skip_ws =
         |s: &[u8]| -> usize { s.iter().take_while(|&&b| b == b' ' || b == b'\t').count() };
     let token_len = |s: &[u8]| -> usize { s.iter().take_while(|&&b| is_tchar(b)).count() };

@@ -29,3 +29,8 @@ impl Default for Limits {
         }
     }
 }
+
+/// A limit as it appears in an error (limits beyond `u32::MAX` are reported as that).
+pub(crate) fn clamp(limit: usize) -> u32 {
+    u32::try_from(limit).unwrap_or(u32::MAX)
+}

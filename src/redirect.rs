@@ -42,10 +42,7 @@ pub fn next_request(
         .join(location.trim())
         .map_err(|e| Error::HttpProtocol(format!("invalid Location {location:?}: {e}")))?;
     let next_target = Target::parse(next.as_str())?;
-    let current = Target::parse(url)?;
-    if current.scheme == Scheme::Https
-        && next_target.scheme == Scheme::Http
-        && !policy.allow_https_to_http
+    if base.scheme() == "https" && next_target.scheme == Scheme::Http && !policy.allow_https_to_http
     {
         return Err(Error::InsecureRedirect(next.to_string()));
     }

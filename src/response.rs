@@ -1,7 +1,7 @@
 //! Sans-IO parsing of an HTTP/1.1 response head (with httparse) and the choice of body framing.
 
 use crate::error::{Error, Result};
-use crate::limits::Limits;
+use crate::limits::{Limits, clamp};
 
 /// A parsed status line and header section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,11 +188,6 @@ impl ResponseHead {
         }
         Ok(found)
     }
-}
-
-/// A limit as it appears in an error (limits beyond `u32::MAX` are reported as that).
-pub(crate) fn clamp(limit: usize) -> u32 {
-    u32::try_from(limit).unwrap_or(u32::MAX)
 }
 
 /// Digits only (no sign, no spaces inside), without overflow.

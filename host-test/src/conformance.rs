@@ -13,7 +13,7 @@ use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::describe;
-use crate::host::Client;
+use crate::host::{Client, Context};
 
 /// One x509-limbo testcase (the fields this runner uses).
 #[derive(Debug, Clone, Deserialize)]
@@ -162,13 +162,24 @@ impl Verdict {
     }
 }
 
-/// Verifies a prepared testcase through `client`'s default context.
-pub fn verify(client: &mut Client, case: &Prepared) -> Result<Verdict> {
+/// Gives the testcase's anchors, CRLs and time to the host, then makes a default context; a
+/// refusal (bad anchors, say) is the testcase's verdict.
+pub fn context_for(
+    client: &mut Client,
+    case: &Prepared,
+) -> Result<std::result::Result<Context, Verdict>> {
     client.set_trust(Ok(case.trusted.clone()), Ok(case.crls.clone()));
     client.set_wall_clock(case.time);
-    let context = match client.default_context()? {
+    Ok(client
+        .default_context()?
+        .map_err(|err| Verdict::Failure(describe(&err))))
+}
+
+/// Verifies a prepared testcase through `client`'s default context.
+pub fn verify(client: &mut Client, case: &Prepared) -> Result<Verdict> {
+    let context = match context_for(client, case)? {
         Ok(context) => context,
-        Err(err) => return Ok(Verdict::Failure(describe(&err))),
+        Err(verdict) => return Ok(verdict),
     };
     let verdict = match client.verify_chain(context, &case.chain, &case.name)? {
         Ok(()) => Verdict::Success,

@@ -257,17 +257,10 @@ fn read_request(stream: &mut dyn Read) -> io::Result<SeenRequest> {
     Ok(SeenRequest { head, body })
 }
 
-/// A handler answering every request with `status` and `body` (Content-Length framed).
+/// A handler answering every request with `status` and `body` (Content-Length framed), then
+/// closing the connection with close_notify.
 pub fn fixed(status: u16, body: &'static [u8]) -> Handler {
-    Arc::new(move |_req: &SeenRequest, out: &mut dyn Write| {
-        write!(
-            out,
-            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )?;
-        out.write_all(body)?;
-        Ok(Ending::CloseNotify)
-    })
+    keep_alive(status, body, 1)
 }
 
 /// A keep-alive handler answering every request with `status` and `body`; it closes (with

@@ -146,13 +146,14 @@ impl HttpsContext {
                 .collect(),
             body: request.body,
         };
+        let policy = options.redirects.map(|p| RedirectPolicy {
+            max_redirects: p.max_redirects,
+            allow_https_to_http: p.allow_https_to_http,
+        });
         let mut followed = 0;
         loop {
             let response = self.send_once(&url, &core_request, &options)?;
-            let Some(policy) = options.redirects.map(|p| RedirectPolicy {
-                max_redirects: p.max_redirects,
-                allow_https_to_http: p.allow_https_to_http,
-            }) else {
+            let Some(policy) = &policy else {
                 return Ok(response);
             };
             let location = response.head.values("location").next();
@@ -161,7 +162,7 @@ impl HttpsContext {
                 &core_request,
                 response.head.status,
                 location,
-                &policy,
+                policy,
                 followed,
             )? {
                 None => return Ok(response),

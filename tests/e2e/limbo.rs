@@ -69,11 +69,9 @@ fn handshake_verdict(
     let config = server::try_server_config(&leaf, server::Versions::Both)?;
     let server = TestServer::start(Some(config), server::fixed(200, b"limbo"));
     let request = request_to(&server, "GET", &prepared.name, "/");
-    client.set_trust(Ok(prepared.trusted.clone()), Ok(prepared.crls.clone()));
-    client.set_wall_clock(prepared.time);
-    let context = match client.default_context().expect("no trap") {
+    let context = match conformance::context_for(client, prepared).expect("no trap") {
         Ok(context) => context,
-        Err(err) => return Ok(Verdict::Failure(host_test::errors::describe(&err))),
+        Err(verdict) => return Ok(verdict),
     };
     let verdict = match client.send(context, &request).expect("no trap") {
         Ok(response) => {
