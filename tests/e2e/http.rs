@@ -385,6 +385,7 @@ fn body_of_64_mib_streams_in_bounded_memory() {
     assert_eq!(total, SIZE);
     assert!(checksum > 0);
     let peak = client.peak_memory_bytes();
+    eprintln!("peak linear memory while streaming 64 MiB: {peak} bytes");
     assert!(
         peak < 4 * 1024 * 1024,
         "linear memory grew to {peak} bytes for a 64 MiB body"
