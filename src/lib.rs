@@ -7,10 +7,13 @@
 //! sockets and exists only on wasm32.
 
 pub mod body;
+pub mod client;
 pub mod der;
 pub mod error;
 pub mod exchange;
 pub mod limits;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 pub mod pool;
 pub mod redirect;
 pub mod request;

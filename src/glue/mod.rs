@@ -4,22 +4,17 @@
 mod net;
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
 use rustls_pki_types::UnixTime;
-use wasip2::clocks::monotonic_clock;
 
+use crate::client::{self, Client, ConnectOverride, SendOptions, Timeouts};
 use crate::error::{CertificateError, Error};
-use crate::exchange::{self, Channel};
 use crate::limits::Limits;
-use crate::pool::{Origin, Pool};
-use crate::redirect::{self, RedirectPolicy};
+use crate::redirect::RedirectPolicy;
 use crate::request::Request;
-use crate::response::ResponseHead;
-use crate::target::{Scheme, Target};
 use crate::tls::{Policy, TlsInfo};
 use crate::trust::{self, AnchorSource};
-use net::{Deadline, TcpStream, TimeLimits};
+use net::WasiNetwork;
 
 wit_bindgen::generate!({
     world: "https-client",
@@ -72,9 +67,7 @@ impl wit::Guest for Component {
 
     fn create_unverified_context() -> wit::Context {
         wit::Context::new(HttpsContext {
-            policy: Policy::unverified(),
-            limits: Limits::default(),
-            pool: Rc::default(),
+            client: Client::new(WasiNetwork, Policy::unverified(), Limits::default()),
         })
     }
 }
@@ -108,15 +101,9 @@ fn core_limits(limits: &wit::Limits) -> Limits {
     }
 }
 
-/// The idle connections of a context.
-type ConnectionPool = Pool<Channel<TcpStream>>;
-
-/// A context: the TLS policy and the response limits its requests use, and its idle
-/// connections (shared with its responses, which return their connection when done).
+/// A context: the core client over `wasi:sockets`.
 struct HttpsContext {
-    policy: Policy,
-    limits: Limits,
-    pool: Rc<RefCell<ConnectionPool>>,
+    client: Client<WasiNetwork>,
 }
 
 impl HttpsContext {
@@ -126,194 +113,90 @@ impl HttpsContext {
         source: AnchorSource,
         limits: Limits,
     ) -> Result<wit::Context, wit::ErrorCode> {
+        let policy = Policy::verified(roots, crls, source).map_err(wit_error)?;
         Ok(wit::Context::new(HttpsContext {
-            policy: Policy::verified(roots, crls, source).map_err(wit_error)?,
-            limits,
-            pool: Rc::default(),
+            client: Client::new(WasiNetwork, policy, limits),
         }))
-    }
-
-    /// Sends `request`, following redirects as its options say.
-    fn send(&self, request: wit::Request) -> Result<HttpsResponse, Error> {
-        let options = request.options;
-        let mut url = request.url;
-        let mut core_request = Request {
-            method: request.method,
-            headers: request
-                .headers
-                .into_iter()
-                .map(|h| (h.name, h.value))
-                .collect(),
-            body: request.body,
-        };
-        let policy = options.redirects.map(|p| RedirectPolicy {
-            max_redirects: p.max_redirects,
-            allow_https_to_http: p.allow_https_to_http,
-        });
-        let mut followed = 0;
-        loop {
-            let response = self.send_once(&url, &core_request, &options)?;
-            let Some(policy) = &policy else {
-                return Ok(response);
-            };
-            let location = response.head.values("location").next();
-            match redirect::next_request(
-                &url,
-                &core_request,
-                response.head.status,
-                location,
-                policy,
-                followed,
-            )? {
-                None => return Ok(response),
-                Some((next_url, next_request)) => {
-                    (url, core_request) = (next_url, next_request);
-                    followed += 1;
-                }
-            }
-        }
-    }
-
-    /// Sends one request, on an idle connection to its origin if there is one.
-    fn send_once(
-        &self,
-        url: &str,
-        core_request: &Request,
-        options: &wit::RequestOptions,
-    ) -> Result<HttpsResponse, Error> {
-        let target = Target::parse(url)?;
-        let total = options.timeout_ms.map(Deadline::after_millis);
-        let host = target.host_text();
-        let address = options
-            .connect_overrides
-            .iter()
-            .find(|o| o.port == target.port && same_host(&o.host, &host))
-            .map_or(host.clone(), |o| o.address.clone());
-        let origin = Origin {
-            scheme: match target.scheme {
-                Scheme::Https => "https",
-                Scheme::Http => "http",
-            },
-            host,
-            port: target.port,
-            address,
-        };
-        let exchange_over = |channel| {
-            exchange::exchange(
-                channel,
-                &target,
-                core_request,
-                self.policy.verifies(),
-                &self.limits,
-            )
-        };
-
-        let idle = self.pool.borrow_mut().take(&origin, monotonic_clock::now());
-        if let Some(mut channel) = idle {
-            channel.transport_mut().set_limits(TimeLimits {
-                total,
-                phase: None,
-                idle_ms: options.read_timeout_ms,
-            });
-            match exchange_over(channel) {
-                Ok(response) => return Ok(self.response(url, response, origin)),
-                // The server closed the idle connection before it saw the request: send the
-                // request again on a new connection if that cannot do harm.
-                Err(Error::ConnectionTerminated(_)) if core_request.is_idempotent() => {}
-                Err(err) => return Err(err),
-            }
-        }
-
-        let connect_deadline = Deadline::earliest(
-            options.connect_timeout_ms.map(Deadline::after_millis),
-            total,
-        );
-        let mut tcp = net::connect(&origin.address, target.port, connect_deadline)?;
-        tcp.set_limits(TimeLimits {
-            total,
-            phase: options.handshake_timeout_ms.map(Deadline::after_millis),
-            idle_ms: options.read_timeout_ms,
-        });
-        let mut channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
-        channel.transport_mut().set_phase_deadline(None);
-        let response = exchange_over(channel)?;
-        Ok(self.response(url, response, origin))
-    }
-
-    fn response(
-        &self,
-        url: &str,
-        response: exchange::Response<TcpStream>,
-        origin: Origin,
-    ) -> HttpsResponse {
-        HttpsResponse {
-            url: url.to_owned(),
-            head: response.head.clone(),
-            tls: response.tls.clone(),
-            body: RefCell::new(Some(response)),
-            pool: self.pool.clone(),
-            origin,
-        }
     }
 }
 
-/// Whether an override's host names the URL's host: names without regard to case, IP
-/// literals by value (so `2001:DB8::1` and `[2001:db8::1]` match).
-fn same_host(written: &str, url_host: &str) -> bool {
-    let bare = written.trim_start_matches('[').trim_end_matches(']');
-    match (
-        bare.parse::<std::net::IpAddr>(),
-        url_host.parse::<std::net::IpAddr>(),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => bare.eq_ignore_ascii_case(url_host),
-    }
+/// The core's request and send options from the WIT request.
+fn core_request(request: wit::Request) -> (String, Request, SendOptions) {
+    let options = request.options;
+    let send_options = SendOptions {
+        timeouts: Timeouts {
+            connect_ms: options.connect_timeout_ms,
+            handshake_ms: options.handshake_timeout_ms,
+            read_ms: options.read_timeout_ms,
+            total_ms: options.timeout_ms,
+        },
+        connect_overrides: options
+            .connect_overrides
+            .into_iter()
+            .map(|o| ConnectOverride {
+                host: o.host,
+                port: o.port,
+                address: o.address,
+            })
+            .collect(),
+        redirects: options.redirects.map(|p| RedirectPolicy {
+            max_redirects: p.max_redirects,
+            allow_https_to_http: p.allow_https_to_http,
+        }),
+    };
+    let core = Request {
+        method: request.method,
+        headers: request
+            .headers
+            .into_iter()
+            .map(|h| (h.name, h.value))
+            .collect(),
+        body: request.body,
+    };
+    (request.url, core, send_options)
 }
 
 impl wit::GuestContext for HttpsContext {
     fn verifies(&self) -> bool {
-        self.policy.verifies()
+        self.client.policy().verifies()
     }
 
     fn verify_chain(&self, chain: Vec<Vec<u8>>, server_name: String) -> Result<(), wit::ErrorCode> {
-        self.policy
+        self.client
+            .policy()
             .verify_chain(&chain, &server_name, UnixTime::now())
             .map_err(wit_error)
     }
 
     fn send(&self, request: wit::Request) -> Result<wit::Response, wit::ErrorCode> {
-        HttpsContext::send(self, request)
-            .map(wit::Response::new)
-            .map_err(wit_error)
+        let (url, request, options) = core_request(request);
+        match self.client.send(&url, request, &options) {
+            Ok(response) => Ok(wit::Response::new(HttpsResponse(RefCell::new(response)))),
+            Err(err) => Err(wit_error(err)),
+        }
     }
 }
 
-/// A response and the connection its body is still arriving on.
-struct HttpsResponse {
-    url: String,
-    head: ResponseHead,
-    tls: Option<TlsInfo>,
-    /// The body still arriving; `None` once it is complete (its connection back in the pool).
-    body: RefCell<Option<exchange::Response<TcpStream>>>,
-    pool: Rc<RefCell<ConnectionPool>>,
-    origin: Origin,
-}
+/// A response: the core's, borrowed mutably to read its body.
+struct HttpsResponse(RefCell<client::Response<WasiNetwork>>);
 
 impl wit::GuestResponse for HttpsResponse {
     fn url(&self) -> String {
-        self.url.clone()
+        self.0.borrow().url.clone()
     }
 
     fn status(&self) -> u16 {
-        self.head.status
+        self.0.borrow().head.status
     }
 
     fn reason(&self) -> String {
-        self.head.reason.clone()
+        self.0.borrow().head.reason.clone()
     }
 
     fn headers(&self) -> Vec<wit::Header> {
-        self.head
+        self.0
+            .borrow()
+            .head
             .headers
             .iter()
             .map(|(name, value)| wit::Header {
@@ -324,31 +207,14 @@ impl wit::GuestResponse for HttpsResponse {
     }
 
     fn tls(&self) -> Option<wit::TlsInfo> {
-        self.tls.clone().map(wit_tls_info)
+        self.0.borrow().tls.clone().map(wit_tls_info)
     }
 
     fn read_body(&self, max_bytes: u32) -> Result<Option<Vec<u8>>, wit::ErrorCode> {
-        let mut body = self.body.borrow_mut();
-        let Some(response) = body.as_mut() else {
-            return Ok(None);
-        };
-        match response.read_body(max_bytes as usize) {
-            Ok(None) => {
-                // Complete: the connection goes back to the pool if it can carry another request.
-                if let Some(channel) = body.take().and_then(exchange::Response::into_idle_channel) {
-                    let now = monotonic_clock::now();
-                    self.pool
-                        .borrow_mut()
-                        .put(self.origin.clone(), channel, now);
-                }
-                Ok(None)
-            }
-            Ok(Some(piece)) => Ok(Some(piece)),
-            Err(err) => {
-                body.take();
-                Err(wit_error(err))
-            }
-        }
+        self.0
+            .borrow_mut()
+            .read_body(max_bytes as usize)
+            .map_err(wit_error)
     }
 }
 

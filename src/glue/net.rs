@@ -13,24 +13,26 @@ use wasip2::sockets::network::{
 };
 use wasip2::sockets::{instance_network, ip_name_lookup, tcp::TcpSocket, tcp_create_socket};
 
+use crate::client::{Deadline, Network as ClientNetwork, TimeLimits};
 use crate::error::{Error, Result};
 
-/// A point on the monotonic clock, in nanoseconds, after which an operation fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadline(u64);
+/// `wasi:sockets` and the `wasi:clocks` monotonic clock as the client's network.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WasiNetwork;
 
-impl Deadline {
-    /// The deadline `millis` milliseconds from now.
-    pub fn after_millis(millis: u64) -> Self {
-        Deadline(monotonic_clock::now().saturating_add(millis.saturating_mul(1_000_000)))
+impl ClientNetwork for WasiNetwork {
+    type Stream = TcpStream;
+
+    fn now(&self) -> u64 {
+        monotonic_clock::now()
     }
 
-    /// The earlier of two optional deadlines.
-    pub fn earliest(a: Option<Deadline>, b: Option<Deadline>) -> Option<Deadline> {
-        match (a, b) {
-            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-            (a, b) => a.or(b),
-        }
+    fn connect(&self, host: &str, port: u16, deadline: Option<Deadline>) -> Result<TcpStream> {
+        connect(host, port, deadline)
+    }
+
+    fn set_limits(stream: &mut TcpStream, limits: TimeLimits) {
+        stream.limits = limits;
     }
 }
 
@@ -60,28 +62,9 @@ pub struct TcpStream {
     limits: TimeLimits,
 }
 
-/// The time limits of a stream's reads and writes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TimeLimits {
-    /// The end of the whole request.
-    pub total: Option<Deadline>,
-    /// The end of the current phase (the TLS handshake), if it has its own.
-    pub phase: Option<Deadline>,
-    /// The longest wait for the stream to become ready, in milliseconds.
-    pub idle_ms: Option<u64>,
-}
-
-impl TimeLimits {
-    /// The deadline of a wait that starts now.
-    fn deadline(&self) -> Option<Deadline> {
-        let idle = self.idle_ms.map(Deadline::after_millis);
-        Deadline::earliest(Deadline::earliest(self.total, self.phase), idle)
-    }
-}
-
 /// Resolves `host` (unless it is an IP literal) and connects to the first address that
 /// accepts, before `deadline`.
-pub fn connect(host: &str, port: u16, deadline: Option<Deadline>) -> Result<TcpStream> {
+fn connect(host: &str, port: u16, deadline: Option<Deadline>) -> Result<TcpStream> {
     let network = instance_network::instance_network();
     let addresses = match host.parse::<IpAddr>() {
         Ok(ip) => vec![ip],
@@ -158,14 +141,9 @@ fn connect_one(
 }
 
 impl TcpStream {
-    /// Sets the time limits of all later reads and writes.
-    pub fn set_limits(&mut self, limits: TimeLimits) {
-        self.limits = limits;
-    }
-
-    /// Ends (or starts) the current phase's own deadline.
-    pub fn set_phase_deadline(&mut self, phase: Option<Deadline>) {
-        self.limits.phase = phase;
+    /// The deadline of a wait that starts now.
+    fn deadline(&self) -> Option<Deadline> {
+        self.limits.deadline(monotonic_clock::now())
     }
 
     fn timed_out() -> io::Error {
@@ -187,7 +165,7 @@ impl io::Read for TcpStream {
         loop {
             match self.input.read(buf.len() as u64) {
                 Ok(bytes) if bytes.is_empty() => {
-                    if !wait(&self.input.subscribe(), self.limits.deadline()) {
+                    if !wait(&self.input.subscribe(), self.deadline()) {
                         return Err(Self::timed_out());
                     }
                 }
@@ -207,7 +185,7 @@ impl io::Write for TcpStream {
         loop {
             let permitted = self.output.check_write().map_err(stream_error)?;
             if permitted == 0 {
-                if !wait(&self.output.subscribe(), self.limits.deadline()) {
+                if !wait(&self.output.subscribe(), self.deadline()) {
                     return Err(Self::timed_out());
                 }
                 continue;
@@ -226,7 +204,7 @@ impl io::Write for TcpStream {
         loop {
             match self.output.check_write().map_err(stream_error)? {
                 0 => {
-                    if !wait(&self.output.subscribe(), self.limits.deadline()) {
+                    if !wait(&self.output.subscribe(), self.deadline()) {
                         return Err(Self::timed_out());
                     }
                 }
