@@ -5,8 +5,9 @@
 CARGO  ?= cargo
 TARGET := wasm32-wasip2
 WASM   := target/$(TARGET)/component/verified_https.wasm
+GUESTS := host-test/guests/Cargo.toml
 
-.PHONY: all setup component host demo test unit lint conformance fuzz clean
+.PHONY: all setup component host guests demo test unit lint conformance fuzz bench bench-quick clean
 
 all: component host
 
@@ -31,6 +32,11 @@ component: setup
 host: setup
 	$(CARGO) build --release --workspace --bins
 
+## guests: wasm32-wasip2 programs the benchmarks run beside the component (a wasi:http client,
+## ring's AEADs alone)
+guests: setup
+	$(CARGO) build --release --target $(TARGET) --manifest-path $(GUESTS) --target-dir target
+
 ## demo: a loopback HTTPS server with a fresh CA; verified, refused and unverified fetches
 demo: component host
 	./target/release/demo
@@ -46,12 +52,31 @@ unit:
 ## lint: rustfmt and clippy on both targets, rustdoc without warnings
 lint: setup
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --all --manifest-path $(GUESTS) -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(GUESTS) --target-dir target -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps
 
 clean:
 	$(CARGO) clean
+
+## bench: the benchmarks of docs/BENCHMARKS.md (about 5 minutes), written into that file;
+## bench-quick: the same workloads, smaller (about a minute), printed only
+bench: component host guests curl
+	./target/release/bench --write docs/BENCHMARKS.md
+bench-quick: component host guests curl
+	./target/release/bench --quick
+
+.PHONY: curl
+curl:
+	@command -v curl >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing curl (a benchmark contender)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; \
+	  else \
+	    echo "error: the benchmarks compare with curl; install it (Debian: sudo apt-get install curl)"; exit 1; \
+	  fi; }
 
 ## conformance: x509-limbo (../shared/testdata) through the component's verify-chain
 conformance: component host

@@ -128,8 +128,11 @@ impl<T: Read + Write> TlsChannel<T> {
                 self.process()?;
             }
         }
-        // Flush the client's Finished (TLS 1.3) before the request is written.
-        self.flush().map_err(failed)
+        // The client's last flight (its Finished, in TLS 1.3) stays buffered and leaves with
+        // the request in one write: sent alone, with no TCP_NODELAY in wasi:sockets, Nagle would
+        // hold the request back until the server's delayed ACK (~40 ms) whenever the server has
+        // nothing to send after its own Finished (no session tickets).
+        Ok(())
     }
 
     /// Encrypts and sends `data`. rustls buffers a bounded amount of plaintext, so a large body

@@ -6,8 +6,11 @@
 //! - [`trust_store`]: where the CLI finds the platform's trust store (PEP 476's rules);
 //! - [`conformance`]: x509-limbo through the component's `verify-chain`;
 //! - [`errors`]: messages and curl exit codes for the component's `error-code`;
-//! - [`pki`] and [`server`]: a generated test PKI and loopback TLS servers, for tests and the demo.
+//! - [`pki`] and [`server`]: a generated test PKI and loopback TLS servers, for tests and the demo;
+//! - [`wasi_http`]: a wasmtime-wasi-http host (the host does TLS), the benchmarks' alternative;
+//! - [`bench`]: the benchmark workloads and their report.
 
+pub mod bench;
 pub mod conformance;
 pub mod errors;
 pub mod host;
@@ -15,6 +18,7 @@ pub mod pki;
 pub mod runtime;
 pub mod server;
 pub mod trust_store;
+pub mod wasi_http;
 
 /// Limits with every field at its default.
 pub fn default_limits() -> Limits {

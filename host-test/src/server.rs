@@ -51,6 +51,7 @@ pub enum Versions {
 pub struct TestServer {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    resumed: Arc<AtomicUsize>,
     requests: Arc<Mutex<Vec<SeenRequest>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -72,11 +73,16 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
         let addr = listener.local_addr().expect("local address");
         let connections = Arc::new(AtomicUsize::new(0));
+        let resumed = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (connections, requests, stop) =
-                (connections.clone(), requests.clone(), stop.clone());
+            let (connections, resumed, requests, stop) = (
+                connections.clone(),
+                resumed.clone(),
+                requests.clone(),
+                stop.clone(),
+            );
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -84,9 +90,14 @@ impl TestServer {
                     }
                     let Ok(stream) = stream else { continue };
                     connections.fetch_add(1, Ordering::SeqCst);
-                    let (tls, handler, requests) = (tls.clone(), handler.clone(), requests.clone());
+                    let (tls, handler, requests, resumed) = (
+                        tls.clone(),
+                        handler.clone(),
+                        requests.clone(),
+                        resumed.clone(),
+                    );
                     std::thread::spawn(move || {
-                        let _ = serve(stream, tls, &handler, &requests);
+                        let _ = serve(stream, tls, &handler, &requests, &resumed);
                     });
                 }
             })
@@ -94,6 +105,7 @@ impl TestServer {
         TestServer {
             addr,
             connections,
+            resumed,
             requests,
             stop,
             thread: Some(thread),
@@ -113,6 +125,11 @@ impl TestServer {
     /// How many TCP connections it has accepted.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// How many TLS handshakes resumed an earlier session.
+    pub fn resumed(&self) -> usize {
+        self.resumed.load(Ordering::SeqCst)
     }
 
     /// The requests it has read so far.
@@ -146,6 +163,31 @@ pub fn try_server_config(leaf: &Leaf, versions: Versions) -> Result<Arc<ServerCo
 /// what a server that copied someone else's certificate looks like.
 pub fn impostor_config(leaf: &Leaf, impostor: &Leaf) -> Arc<ServerConfig> {
     build_server_config(leaf, Versions::Both, Some(impostor)).expect("a private key rustls can use")
+}
+
+/// A TLS 1.3 server configuration for the benchmarks: only `suite` if given, and session
+/// resumption (stateful, two tickets per handshake: rustls's defaults) only if `resumption`.
+pub fn bench_config(
+    leaf: &Leaf,
+    suite: Option<rustls::SupportedCipherSuite>,
+    resumption: bool,
+) -> Arc<ServerConfig> {
+    let mut provider = rustls::crypto::ring::default_provider();
+    if let Some(suite) = suite {
+        provider.cipher_suites = vec![suite];
+    }
+    let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("ring supports TLS 1.3")
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .expect("the leaf's key matches its certificate");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    if !resumption {
+        config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        config.send_tls13_tickets = 0;
+    }
+    Arc::new(config)
 }
 
 /// Serves one fixed certificate and key, without rustls's check that they belong together.
@@ -191,12 +233,16 @@ fn serve(
     tls: Option<Arc<ServerConfig>>,
     handler: &Handler,
     requests: &Mutex<Vec<SeenRequest>>,
+    resumed: &AtomicUsize,
 ) -> io::Result<()> {
     stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+    // As real servers do (nginx's tcp_nodelay): a response written in pieces is not held back
+    // by Nagle waiting for the client's delayed ACK.
+    stream.set_nodelay(true)?;
     match tls {
         None => {
             let mut stream = stream;
-            let request = read_request(&mut stream)?;
+            let request = read_request(&mut stream, &mut Vec::new())?;
             requests
                 .lock()
                 .expect("requests lock")
@@ -208,8 +254,16 @@ fn serve(
         Some(config) => {
             let conn = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
             let mut tls = rustls::StreamOwned::new(conn, stream);
+            let mut carry = Vec::new();
+            let mut first = true;
             let ending = loop {
-                let request = read_request(&mut tls)?;
+                let request = read_request(&mut tls, &mut carry)?;
+                // The handshake is over once a request has arrived.
+                if std::mem::take(&mut first)
+                    && tls.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+                {
+                    resumed.fetch_add(1, Ordering::SeqCst);
+                }
                 requests
                     .lock()
                     .expect("requests lock")
@@ -235,25 +289,36 @@ fn serve(
     }
 }
 
-/// Reads a request head and its Content-Length body.
-fn read_request(stream: &mut dyn Read) -> io::Result<SeenRequest> {
-    let mut data = Vec::new();
-    let mut byte = [0u8; 1];
-    while !data.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte)? == 0 {
+/// Reads a request head and its Content-Length body, reading ahead in pieces; bytes past the
+/// request stay in `carry` for the next one.
+fn read_request(stream: &mut dyn Read, carry: &mut Vec<u8>) -> io::Result<SeenRequest> {
+    let mut piece = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = carry.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let n = stream.read(&mut piece)?;
+        if n == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        data.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&data).into_owned();
+        carry.extend_from_slice(&piece[..n]);
+    };
+    let head = String::from_utf8_lossy(&carry[..head_end]).into_owned();
     let length = head
         .lines()
         .filter_map(|line| line.split_once(':'))
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
         .and_then(|(_, value)| value.trim().parse::<usize>().ok())
         .unwrap_or(0);
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body)?;
+    while carry.len() < head_end + length {
+        let n = stream.read(&mut piece)?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        carry.extend_from_slice(&piece[..n]);
+    }
+    let body = carry[head_end..head_end + length].to_vec();
+    carry.drain(..head_end + length);
     Ok(SeenRequest { head, body })
 }
 

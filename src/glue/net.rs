@@ -60,7 +60,13 @@ pub struct TcpStream {
     output: OutputStream,
     _socket: TcpSocket,
     limits: TimeLimits,
+    /// The last piece of bytes the host handed over, served from `received_at`.
+    received: Vec<u8>,
+    received_at: usize,
 }
+
+/// The most bytes asked of the host in one read.
+const RECEIVE_PIECE: u64 = 64 * 1024;
 
 /// Resolves `host` (unless it is an IP literal) and connects to the first address that
 /// accepts, before `deadline`.
@@ -137,6 +143,8 @@ fn connect_one(
         output,
         _socket: socket,
         limits: TimeLimits::default(),
+        received: Vec::new(),
+        received_at: 0,
     })
 }
 
@@ -161,22 +169,35 @@ fn stream_error(e: StreamError) -> io::Error {
 }
 
 impl io::Read for TcpStream {
+    /// Serves `buf` from the last piece the host handed over, asking the host for the next
+    /// piece (up to `RECEIVE_PIECE` bytes, one call) only when it is used up: rustls reads
+    /// 4 KiB at a time, and a host call per 4 KiB is what bulk transfers would pay for.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            match self.input.read(buf.len() as u64) {
+        while self.received.is_empty() {
+            match self.input.read(RECEIVE_PIECE) {
                 Ok(bytes) if bytes.is_empty() => {
                     if !wait(&self.input.subscribe(), self.deadline()) {
                         return Err(Self::timed_out());
                     }
                 }
                 Ok(bytes) => {
-                    buf[..bytes.len()].copy_from_slice(&bytes);
-                    return Ok(bytes.len());
+                    self.received = bytes;
+                    self.received_at = 0;
                 }
                 Err(StreamError::Closed) => return Ok(0),
                 Err(e) => return Err(stream_error(e)),
             }
         }
+        let piece = &self.received[self.received_at..];
+        let n = piece.len().min(buf.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        self.received_at += n;
+        if self.received_at == self.received.len() {
+            // Not kept while the connection waits in the pool.
+            self.received = Vec::new();
+            self.received_at = 0;
+        }
+        Ok(n)
     }
 }
 
