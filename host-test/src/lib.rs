@@ -8,7 +8,7 @@
 //! - [`errors`]: messages and curl exit codes for the component's `error-code`;
 //! - [`pki`] and [`server`]: a generated test PKI and loopback TLS servers, for tests and the demo;
 //! - [`wasi_http`]: a wasmtime-wasi-http host (the host does TLS), the benchmarks' alternative;
-//! - [`bench`]: the benchmark workloads and their report.
+//! - [`bench`](mod@bench): the benchmark workloads and their report.
 
 pub mod bench;
 pub mod conformance;
