@@ -1,4 +1,4 @@
-//! Just enough DER to read a certificate's issuer and subject names.
+//! Just enough DER to read a certificate's issuer and subject names and its validity.
 
 /// Whether the certificate's issuer and subject names are identical (RFC 5280 "self-issued").
 /// Malformed input is simply not self-issued.
@@ -21,6 +21,79 @@ fn issuer_and_subject(cert: &[u8]) -> Option<(&[u8], &[u8])> {
     rest = skip(rest)?; // validity
     let subject = raw_element(rest)?;
     Some((issuer, subject))
+}
+
+/// The certificate's validity period as seconds since the Unix epoch: (notBefore, notAfter).
+/// `None` for anything malformed.
+pub fn validity(cert: &[u8]) -> Option<(u64, u64)> {
+    let (certificate, _) = element(cert, SEQUENCE)?;
+    let (tbs, _) = element(certificate, SEQUENCE)?;
+    let mut rest = tbs;
+    if rest.first() == Some(&EXPLICIT_VERSION) {
+        rest = skip(rest)?;
+    }
+    rest = skip(rest)?; // serialNumber
+    rest = skip(rest)?; // signature AlgorithmIdentifier
+    rest = skip(rest)?; // issuer
+    let (validity, _) = element(rest, SEQUENCE)?;
+    let (not_before, after) = time(validity)?;
+    let (not_after, _) = time(after)?;
+    Some((not_before, not_after))
+}
+
+const UTC_TIME: u8 = 0x17;
+const GENERALIZED_TIME: u8 = 0x18;
+
+/// A UTCTime (`YYMMDDHHMMSSZ`, RFC 5280 4.1.2.5.1) or GeneralizedTime (`YYYYMMDDHHMMSSZ`) as
+/// seconds since the epoch, and what follows it.
+fn time(input: &[u8]) -> Option<(u64, &[u8])> {
+    let tag = *input.first()?;
+    let (text, rest) = element(input, tag)?;
+    let (year, text) = match (tag, text.len()) {
+        (UTC_TIME, 13) => {
+            let yy = digits(&text[..2])?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
+        }
+        (GENERALIZED_TIME, 15) => (digits(&text[..4])?, &text[4..]),
+        _ => return None,
+    };
+    if text[10] != b'Z' {
+        return None;
+    }
+    let field = |at: usize| digits(&text[at..at + 2]);
+    let (month, day, hour, minute, second) =
+        (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day)?;
+    Some((days * 86_400 + hour * 3_600 + minute * 60 + second, rest))
+}
+
+fn digits(text: &[u8]) -> Option<u64> {
+    text.iter().try_fold(0u64, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
+    })
+}
+
+/// Days from 1970-01-01 to the given date (proleptic Gregorian; H. Hinnant's algorithm), for
+/// dates from 1970 on.
+fn days_from_civil(year: u64, month: u64, day: u64) -> Option<u64> {
+    let year = if month <= 2 {
+        year.checked_sub(1)?
+    } else {
+        year
+    };
+    let era = year / 400;
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    (era * 146_097 + day_of_era).checked_sub(719_468)
 }
 
 const SEQUENCE: u8 = 0x30;
@@ -95,6 +168,32 @@ mod tests {
     #[test]
     fn ca_issued_certificate_is_not_self_issued() {
         assert!(!is_self_issued(&cert(false)));
+    }
+
+    #[test]
+    fn validity_reads_utc_and_generalized_times() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["leaf.test".to_owned()]).unwrap();
+        // rcgen writes UTCTime up to 2049 and GeneralizedTime from 2050 (RFC 5280).
+        params.not_before = rcgen::date_time_ymd(2024, 2, 29);
+        params.not_after = rcgen::date_time_ymd(2051, 1, 1);
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        assert_eq!(validity(&der), Some((1_709_164_800, 2_556_144_000)));
+    }
+
+    #[test]
+    fn validity_of_garbage_is_none() {
+        assert_eq!(validity(b""), None);
+        let mut truncated = cert(true);
+        truncated.truncate(60);
+        assert_eq!(validity(&truncated), None);
+        assert_eq!(
+            time(&[
+                UTC_TIME, 13, b'2', b'4', b'1', b'3', b'0', b'1', b'0', b'0', b'0', b'0', b'0',
+                b'0', b'Z'
+            ]),
+            None
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod response;
 pub mod target;
 pub mod tls;
 pub mod trust;
+pub mod verified_chains;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;

@@ -283,3 +283,43 @@ fn tls13_only_server_is_verified_with_chacha20() {
     assert_eq!(tls.version, "TLSv1.3");
     assert_eq!(tls.cipher_suite, "TLS13_CHACHA20_POLY1305_SHA256");
 }
+
+/// A context remembers the chains it verified (to skip re-verifying them on new connections),
+/// but only inside their validity and only for the name they were verified for.
+#[test]
+fn a_remembered_chain_is_verified_again_outside_its_validity_and_for_another_name() {
+    let pki = Pki::new("remembered");
+    let leaf = pki.leaf(&LeafSpec::new(&["good.test"]));
+    let server = TestServer::https(&leaf, Versions::Both, server::fixed(200, b"again"));
+    let mut client = client_at(Ok(vec![pki.root_der()]), unix(2050, 1, 1));
+    let context = client.default_context().expect("no trap").expect("context");
+    let fetch = |client: &mut host_test::host::Client, host: &str| {
+        let response = client
+            .send(context, &request_to(&server, "GET", host, "/"))
+            .expect("no trap")?;
+        let body = client.read_to_end(&response).expect("no trap");
+        client.drop_response(response).expect("no trap");
+        body
+    };
+    // Verified, then (a new connection: the server closes each one) remembered.
+    assert_eq!(fetch(&mut client, "good.test").expect("verified"), b"again");
+    assert_eq!(
+        fetch(&mut client, "good.test").expect("remembered"),
+        b"again"
+    );
+    let err = expect_certificate_error(fetch(&mut client, "other.test").map(|_| unreachable!()));
+    assert!(
+        matches!(err, CertificateError::NameMismatch(_)),
+        "another name is verified on its own: {err:?}"
+    );
+    client.set_wall_clock(Some(unix(2101, 6, 1)));
+    let err = expect_certificate_error(fetch(&mut client, "good.test").map(|_| unreachable!()));
+    assert!(
+        matches!(err, CertificateError::Expired(_)),
+        "outside the validity the chain is verified again: {err:?}"
+    );
+    assert!(
+        server.connections() >= 4,
+        "each fetch had its own handshake"
+    );
+}
