@@ -206,6 +206,8 @@ pub struct Response<T> {
     /// Received bytes not yet decoded, from `start`.
     pending: Vec<u8>,
     start: usize,
+    /// Where received bytes land first (allocated once per response).
+    scratch: Vec<u8>,
     ended: Option<bool>,
 }
 
@@ -236,6 +238,7 @@ pub fn exchange<T: Read + Write>(
                 reusable,
                 pending,
                 start: 0,
+                scratch: chunk,
                 ended: None,
             });
         }
@@ -284,7 +287,10 @@ impl<T: Read + Write> Response<T> {
                 self.decoder.finish(clean)?;
                 continue;
             }
-            self.receive()?;
+            self.receive(&mut out, max.max(1))?;
+            if !out.is_empty() {
+                return Ok(Some(out));
+            }
         }
     }
 
@@ -295,13 +301,27 @@ impl<T: Read + Write> Response<T> {
         (clean && self.reusable && self.ended.is_none()).then_some(self.channel)
     }
 
-    fn receive(&mut self) -> Result<()> {
-        let mut chunk = [0u8; READ_CHUNK];
-        match self.channel.read(&mut chunk)? {
-            Received::Data(n) => self.pending.extend_from_slice(&chunk[..n]),
-            Received::CleanEnd => self.ended = Some(true),
-            Received::UncleanEnd => self.ended = Some(false),
-        }
+    /// Receives more of the response. With nothing pending, the bytes are decoded straight
+    /// from the scratch buffer into `out` (a copy less per record in bulk transfers); what the
+    /// decoder leaves waits in `pending`.
+    fn receive(&mut self, out: &mut Vec<u8>, max: usize) -> Result<()> {
+        let n = match self.channel.read(&mut self.scratch)? {
+            Received::Data(n) => n,
+            Received::CleanEnd => {
+                self.ended = Some(true);
+                return Ok(());
+            }
+            Received::UncleanEnd => {
+                self.ended = Some(false);
+                return Ok(());
+            }
+        };
+        let used = if self.pending.is_empty() {
+            self.decoder.decode(&self.scratch[..n], out, max)?
+        } else {
+            0
+        };
+        self.pending.extend_from_slice(&self.scratch[used..n]);
         Ok(())
     }
 }

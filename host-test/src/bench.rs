@@ -26,7 +26,7 @@ use crate::server::{self, Ending, Handler, SeenRequest, TestServer};
 use crate::wasi_http::{HttpHost, run_ok};
 
 /// How much work each workload does.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Rounds of each workload (contenders alternate inside a round).
     pub rounds: usize,
@@ -40,6 +40,8 @@ pub struct Settings {
     pub bulk_mib: usize,
     /// Idle pooled connections held for W6.
     pub idle_connections: usize,
+    /// Only the workloads whose names start with one of these (all if empty).
+    pub only: Vec<String>,
 }
 
 impl Settings {
@@ -52,6 +54,7 @@ impl Settings {
             requests: 1000,
             bulk_mib: 256,
             idle_connections: 64,
+            only: Vec::new(),
         }
     }
 
@@ -64,6 +67,7 @@ impl Settings {
             requests: 200,
             bulk_mib: 32,
             idle_connections: 16,
+            only: Vec::new(),
         }
     }
 }
@@ -179,6 +183,7 @@ struct Servers {
     keep_alive: TestServer,
     chacha: TestServer,
     aes: TestServer,
+    plain: TestServer,
 }
 
 impl Servers {
@@ -201,6 +206,7 @@ impl Servers {
             ),
             chacha: TestServer::start(config(chacha, false), bulk(bulk_bytes)),
             aes: TestServer::start(config(aes, false), bulk(bulk_bytes)),
+            plain: TestServer::http(closing(SMALL_BODY)),
         })
     }
 }
@@ -370,29 +376,48 @@ pub fn run(settings: Settings, tools: Tools, log: &mut dyn FnMut(&str)) -> Resul
     };
     let mut figures = Vec::new();
 
-    log("W1 cold GET");
-    figures.extend(cold(&settings, &contenders, &servers)?);
-    log("W2 full handshakes");
-    figures.extend(handshakes(&settings, &contenders, &servers, false)?);
-    log("W3 resumed handshakes");
-    figures.extend(handshakes(&settings, &contenders, &servers, true)?);
-    log("W4 keep-alive");
-    figures.extend(keep_alive(&settings, &contenders, &servers)?);
-    log("W5 bulk");
-    figures.extend(bulk_transfer(
-        &settings,
-        &contenders,
-        &servers,
-        "ChaCha20-Poly1305",
-    )?);
-    figures.extend(bulk_transfer(
-        &settings,
-        &contenders,
-        &servers,
-        "AES-128-GCM",
-    )?);
-    log("W6 memory");
-    figures.extend(memory(&settings, &contenders, &servers)?);
+    let wanted = |name: &str| {
+        settings.only.is_empty() || settings.only.iter().any(|o| name.starts_with(o.as_str()))
+    };
+    if wanted("W1") {
+        log("W1 cold GET");
+        figures.extend(cold(&settings, &contenders, &servers)?);
+    }
+    if wanted("W2") {
+        log("W2 full handshakes");
+        figures.extend(handshakes(&settings, &contenders, &servers, false)?);
+    }
+    if wanted("W2") {
+        log("W2 without TLS");
+        figures.extend(connections_without_tls(&settings, &contenders, &servers)?);
+    }
+    if wanted("W3") {
+        log("W3 resumed handshakes");
+        figures.extend(handshakes(&settings, &contenders, &servers, true)?);
+    }
+    if wanted("W4") {
+        log("W4 keep-alive");
+        figures.extend(keep_alive(&settings, &contenders, &servers)?);
+    }
+    if wanted("W5") {
+        log("W5 bulk");
+        figures.extend(bulk_transfer(
+            &settings,
+            &contenders,
+            &servers,
+            "ChaCha20-Poly1305",
+        )?);
+        figures.extend(bulk_transfer(
+            &settings,
+            &contenders,
+            &servers,
+            "AES-128-GCM",
+        )?);
+    }
+    if wanted("W6") {
+        log("W6 memory");
+        figures.extend(memory(&settings, &contenders, &servers)?);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 
     let component_bytes = std::fs::metadata(&tools.component)?.len();
@@ -506,6 +531,39 @@ fn handshakes(
             );
             fig.samples.push(n as f64 / seconds);
             fig.note = format!("{} of {n} resumed", server.resumed() - resumed);
+        }
+    }
+    Ok(figures.into())
+}
+
+/// What W2 and W3 pay before any TLS: new TCP connections carrying one plain-HTTP GET each,
+/// through the component's `wasi:sockets` and through `std::net`.
+fn connections_without_tls(
+    settings: &Settings,
+    contenders: &Contenders,
+    servers: &Servers,
+) -> Result<Vec<Figure>> {
+    const W: &str = "W2 limit: new TCP connections, plain HTTP";
+    let server = &servers.plain;
+    let n = settings.handshakes;
+    let urls: Vec<String> = (0..n)
+        .map(|i| server.url("http", "127.0.0.1", &format!("/p/{i}")))
+        .collect();
+    let mut figures = [COMPONENT, NATIVE].map(|c| figure(W, c, "connections/s", true));
+    let mut component = contenders.component_client()?;
+    let native = contenders.native_client()?;
+    for _ in 0..settings.rounds {
+        for (i, fig) in figures.iter_mut().enumerate() {
+            let (bytes, seconds) = match i {
+                0 => timed(|| component_gets(&mut component, &urls))?,
+                _ => timed(|| native_gets(&native, &urls))?,
+            };
+            ensure!(
+                bytes == (n * SMALL_BODY.len()) as u64,
+                "{}: {bytes} bytes",
+                fig.contender
+            );
+            fig.samples.push(n as f64 / seconds);
         }
     }
     Ok(figures.into())

@@ -32,7 +32,15 @@ impl Runtime {
     /// Loads the component at `path`; with `cache_dir`, reuses (or writes) a precompiled
     /// artifact keyed by the component's SHA-256 and the engine's compatibility hash.
     pub fn load(path: &Path, cache_dir: Option<&Path>) -> Result<(Self, LoadedFrom)> {
-        let engine = Engine::new(&Config::new())?;
+        let mut config = Config::new();
+        // For profiling with `perf`: JIT symbols in /tmp/perf-PID.map, and no cached artifact
+        // (whose code would have none).
+        let perf_map = std::env::var_os("VERIFIED_HTTPS_PERF_MAP").is_some();
+        if perf_map {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
+        let cache_dir = cache_dir.filter(|_| !perf_map);
+        let engine = Engine::new(&config)?;
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the component {}", path.display()))?;
         let (component, loaded_from) = match cache_dir {
@@ -103,7 +111,7 @@ pub fn default_component_path() -> PathBuf {
     if let Some(path) = std::env::var_os("VERIFIED_HTTPS_COMPONENT") {
         return PathBuf::from(path);
     }
-    const RELATIVE: &str = "wasm32-wasip2/component/verified_https.wasm";
+    const RELATIVE: &str = "verified-https.wasm";
     let beside_exe = std::env::current_exe().ok().and_then(|exe| {
         exe.ancestors()
             .skip(1)

@@ -20,8 +20,14 @@ struct Args {
     /// `<!-- bench:end -->`.
     #[arg(long)]
     write: Option<PathBuf>,
+    /// Only these workloads (W1 … W6; repeatable), e.g. for profiling.
+    #[arg(long)]
+    only: Vec<String>,
+    /// The component to measure (default: the one built in this workspace).
+    #[arg(long)]
+    component: Option<PathBuf>,
     /// The directory of the guest commands (wasi-http-get.wasm, ring-raw.wasm).
-    #[arg(long, default_value = "target/wasm32-wasip2/release")]
+    #[arg(long, default_value = "target/guests")]
     guests: PathBuf,
 }
 
@@ -38,7 +44,10 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<()> {
     let exe = std::env::current_exe()?;
     let tools = Tools {
-        component: default_component_path(),
+        component: args
+            .component
+            .clone()
+            .unwrap_or_else(default_component_path),
         https_get: exe.with_file_name("https-get"),
         wasi_http_get: args.guests.join("wasi-http-get.wasm"),
         ring_raw: args.guests.join("ring-raw.wasm"),
@@ -55,11 +64,12 @@ fn run(args: Args) -> Result<()> {
             bail!("{} is missing; `make bench` builds it", path.display());
         }
     }
-    let settings = if args.quick {
+    let mut settings = if args.quick {
         Settings::quick()
     } else {
         Settings::full()
     };
+    settings.only = args.only.clone();
     let report = bench::run(settings, tools, &mut |stage| eprintln!("bench: {stage}"))?;
     let table = format!("{}\n{}", environment(&args), report.markdown());
     println!("{table}");
