@@ -9,7 +9,7 @@ WASM   := target/verified-https.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 GUESTS := host-test/guests/Cargo.toml
 
-.PHONY: all setup component host guests demo test unit lint conformance fuzz bench bench-quick clean
+.PHONY: all setup component host guests compose demo test unit lint conformance fuzz bench bench-quick clean
 
 all: component host
 
@@ -51,12 +51,21 @@ guests: setup
 	$(OPTIMIZE) target/$(TARGET)/release/ring-raw.wasm target/guests/ring-raw.wasm
 	$(OPTIMIZE) target/$(TARGET)/release/wasi-http-get.wasm target/guests/wasi-http-get.wasm
 
+## compose: the client composed with each trust provider (wac plug), into target/composed/:
+## self-contained components that import only wasi:*. wac-cli is installed if missing.
+COMPOSED := target/composed
+compose: component guests
+	@command -v wac >/dev/null || $(CARGO) install --locked wac-cli
+	@mkdir -p $(COMPOSED)
+	wac plug $(WASM) --plug target/$(TARGET)/release/trust_mozilla.wasm -o $(COMPOSED)/https-client-mozilla.wasm
+	wac plug $(WASM) --plug target/$(TARGET)/release/trust_files.wasm -o $(COMPOSED)/https-client-files.wasm
+
 ## demo: a loopback HTTPS server with a fresh CA; verified, refused and unverified fetches
 demo: component host
 	./target/release/demo
 
 ## test: unit tests (natively) and the end-to-end suites (the component in wasmtime)
-test: component host
+test: component host compose
 	$(CARGO) test --release --workspace
 
 ## unit: only the pure modules, natively

@@ -41,6 +41,8 @@ pub struct HostConfig {
     pub wall_clock: Option<SystemTime>,
     /// Whether the component's stderr goes to ours.
     pub inherit_stderr: bool,
+    /// Host directories the component may read, each at a guest path (read-only).
+    pub preopens: Vec<(std::path::PathBuf, String)>,
 }
 
 impl HostConfig {
@@ -52,6 +54,7 @@ impl HostConfig {
             network: NetworkPolicy::LoopbackOnly,
             wall_clock: None,
             inherit_stderr: true,
+            preopens: Vec::new(),
         }
     }
 }
@@ -142,6 +145,10 @@ impl Client {
         wasi.allow_tcp(true).allow_ip_name_lookup(true);
         if config.inherit_stderr {
             wasi.inherit_stderr();
+        }
+        for (host_path, guest_path) in &config.preopens {
+            wasi.preopened_dir(host_path, guest_path, wasmtime_wasi::FsPerms::ReadOnly)
+                .map_err(|e| anyhow::anyhow!("preopening {}: {e}", host_path.display()))?;
         }
         match config.network {
             NetworkPolicy::Any => wasi.inherit_network(),

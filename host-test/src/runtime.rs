@@ -61,6 +61,17 @@ impl Runtime {
     }
 }
 
+impl Runtime {
+    /// The names of the component's imports (`wasi:io/poll@0.2.12`, ...).
+    pub fn import_names(&self) -> Vec<String> {
+        self.component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    }
+}
+
 fn load_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<(Component, LoadedFrom)> {
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
     engine

@@ -2,6 +2,7 @@
 //! TLS servers on loopback, and the `https-get` CLI as a user runs it.
 
 mod cli;
+mod composed;
 mod http;
 mod limbo;
 mod support;

@@ -161,6 +161,7 @@ fn run(args: &Args) -> Result<(), Failure> {
             network: NetworkPolicy::Any,
             wall_clock: None,
             inherit_stderr: true,
+            preopens: Vec::new(),
         },
     )?;
     let context = if args.insecure {
