@@ -5,12 +5,14 @@
 //! - [`host`]: one instance with its trust anchors, sockets policy and clock, and typed calls;
 //! - [`trust_store`]: where the CLI finds the platform's trust store (PEP 476's rules);
 //! - [`conformance`]: x509-limbo through the component's `verify-chain`;
+//! - [`certificates`]: subject, issuer, names and expiry of a presented chain (for `https-get`);
 //! - [`errors`]: messages and curl exit codes for the component's `error-code`;
 //! - [`pki`] and [`server`]: a generated test PKI and loopback TLS servers, for tests and the demo;
 //! - [`wasi_http`]: a wasmtime-wasi-http host (the host does TLS), the benchmarks' alternative;
 //! - [`bench`](mod@bench): the benchmark workloads and their report.
 
 pub mod bench;
+pub mod certificates;
 pub mod conformance;
 pub mod errors;
 pub mod host;

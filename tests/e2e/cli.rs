@@ -373,3 +373,75 @@ fn max_filesize_exits_63_and_writes_nothing_beyond_it() {
     );
     assert!(err.contains("maximum file size exceeded"), "{err}");
 }
+
+#[test]
+fn verbose_names_each_certificate_of_the_chain_with_its_expiry() {
+    let pki = Pki::new("cli-verbose");
+    let server = good_server(&pki, server::fixed(200, b"hi"));
+    let dir = ca_dir(&pki, "verbose");
+    let (code, _, stderr) = run(https_get()
+        .args(["-v", "--cacert", &arg(&dir.join("ca.pem"))])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("server presented 2 certificate(s)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("0 subject: CN=good.test"), "{stderr}");
+    assert!(
+        stderr.contains("issuer: CN=cli-verbose intermediate CA"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 subject: CN=cli-verbose intermediate CA"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("expires: 2100-01-01T00:00:00Z"), "{stderr}");
+    assert!(stderr.contains("verified: yes"), "{stderr}");
+}
+
+#[test]
+fn json_prints_the_metadata_for_scripts_and_the_body_goes_to_the_file() {
+    let pki = Pki::new("cli-json");
+    let server = good_server(&pki, server::fixed(200, b"json body"));
+    let dir = ca_dir(&pki, "json");
+    let out = dir.join("body");
+    let (code, stdout, stderr) = run(https_get()
+        .args([
+            "--json",
+            "-o",
+            &arg(&out),
+            "--cacert",
+            &arg(&dir.join("ca.pem")),
+        ])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 0, "{stderr}");
+    let meta: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(meta["status"], 200);
+    assert_eq!(meta["body_bytes"], 9);
+    assert_eq!(meta["tls"]["verified"], true);
+    assert_eq!(meta["tls"]["version"], "TLSv1.3");
+    assert_eq!(meta["tls"]["chain"][0]["names"][0], "good.test");
+    assert_eq!(meta["tls"]["chain"][0]["not_after"], "2100-01-01T00:00:00Z");
+    assert_eq!(std::fs::read(&out).unwrap(), b"json body");
+}
+
+#[test]
+fn json_reports_a_failure_as_an_error_object_with_the_exit_code() {
+    let pki = Pki::new("cli-json-error");
+    let server = good_server(&pki, server::fixed(200, b"never"));
+    let dir = ca_dir(&pki, "json-error");
+    let (code, stdout, _) = run(https_get()
+        .args(["--json", "--cacert", &arg(&dir.join("ca.pem"))])
+        .args(target(&server, "wrong.test")));
+    assert_eq!(code, 60);
+    let meta: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(meta["error"]["exit_code"], 60);
+    assert!(
+        meta["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("wrong.test"),
+        "{meta}"
+    );
+}

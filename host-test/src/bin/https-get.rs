@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use host_test::certificates::summarize;
 use host_test::errors::{describe, exit_code};
 use host_test::host::{Client, HostConfig, NetworkPolicy, Response};
 use host_test::runtime::{self, Runtime};
@@ -78,6 +79,11 @@ struct Args {
     /// Connect to ADDR for HOST:PORT; the certificate is still verified for HOST.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     resolve: Vec<String>,
+    /// Print the response's metadata (status, headers, TLS, the chain, body size) as one JSON
+    /// object on stdout, for scripts; the body goes to -o FILE, or nowhere. A failure prints
+    /// {"error": {"exit_code", "message"}}.
+    #[arg(long)]
+    json: bool,
     /// The component to run (default: the one built in this workspace).
     #[arg(long, value_name = "PATH")]
     component: Option<PathBuf>,
@@ -116,6 +122,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("https-get: {}", failure.message);
+            if args.json {
+                let error = serde_json::json!({
+                    "error": {"exit_code": failure.code, "message": failure.message}
+                });
+                println!("{error}");
+            }
             ExitCode::from(failure.code)
         }
     }
@@ -193,7 +205,42 @@ fn run(args: &Args) -> Result<(), Failure> {
             ),
         ));
     }
-    write_response(args, &mut client, &response)
+    let body_bytes = write_response(args, &mut client, &response)?;
+    if args.json {
+        println!("{}", metadata(&response, body_bytes));
+    }
+    Ok(())
+}
+
+/// The response's metadata as JSON (`--json`).
+fn metadata(response: &Response, body_bytes: u64) -> serde_json::Value {
+    let headers: Vec<_> = response
+        .headers
+        .iter()
+        .map(|h| serde_json::json!([h.name, String::from_utf8_lossy(&h.value)]))
+        .collect();
+    let tls = response.tls.as_ref().map(|tls| {
+        let chain: Vec<_> = tls
+            .peer_certificates
+            .iter()
+            .map(|der| serde_json::to_value(summarize(der)).unwrap_or_default())
+            .collect();
+        serde_json::json!({
+            "version": tls.version,
+            "cipher_suite": tls.cipher_suite,
+            "alpn": tls.alpn,
+            "verified": tls.verified,
+            "chain": chain,
+        })
+    });
+    serde_json::json!({
+        "url": response.url,
+        "status": response.status,
+        "reason": response.reason,
+        "headers": headers,
+        "tls": tls,
+        "body_bytes": body_bytes,
+    })
 }
 
 /// `--cacert` / `--capath`: the certificates (DER) to trust instead of the host's store.
@@ -289,9 +336,29 @@ fn report_response(response: &Response, started: Instant) {
                 if tls.verified { "yes" } else { "NO" }
             );
             eprintln!(
-                "* server presented {} certificate(s)",
+                "* server presented {} certificate(s):",
                 tls.peer_certificates.len()
             );
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            for (i, der) in tls.peer_certificates.iter().enumerate() {
+                match summarize(der) {
+                    Some(c) => eprintln!(
+                        "*   {i} subject: {}\n*     issuer: {}\n*     names: {}\n*     expires: {} (in {} days)",
+                        c.subject,
+                        c.issuer,
+                        if c.names.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            c.names.join(", ")
+                        },
+                        c.not_after,
+                        (c.not_after_unix - now).div_euclid(86_400)
+                    ),
+                    None => eprintln!("*   {i} (not parseable here)"),
+                }
+            }
         }
         None => eprintln!("* plain HTTP: not encrypted, not verified"),
     }
@@ -303,13 +370,16 @@ fn report_response(response: &Response, started: Instant) {
     );
 }
 
-fn write_response(args: &Args, client: &mut Client, response: &Response) -> Result<(), Failure> {
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
+/// Writes the body (and with -i the head) where it goes; the body's size. With -o FILE at a
+/// terminal, a progress bar on stderr.
+fn write_response(args: &Args, client: &mut Client, response: &Response) -> Result<u64, Failure> {
+    let mut out: Box<dyn Write> = match (&args.output, args.json) {
+        (Some(path), _) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
                 .map_err(|e| Failure::new(23, format!("cannot write {}: {e}", path.display())))?,
         )),
-        None => Box::new(std::io::stdout().lock()),
+        (None, true) => Box::new(std::io::sink()),
+        (None, false) => Box::new(std::io::stdout().lock()),
     };
     let write_failed = |e: std::io::Error| Failure::new(23, format!("failure writing output: {e}"));
     if args.include {
@@ -323,8 +393,49 @@ fn write_response(args: &Args, client: &mut Client, response: &Response) -> Resu
         head.extend_from_slice(b"\r\n");
         out.write_all(&head).map_err(write_failed)?;
     }
+    let progress = progress_bar(args, response);
+    let mut written = 0u64;
     while let Some(piece) = client.read_body(response, 256 * 1024)?? {
         out.write_all(&piece).map_err(write_failed)?;
+        written += piece.len() as u64;
+        if let Some(bar) = &progress {
+            bar.set_position(written);
+        }
     }
-    out.flush().map_err(write_failed)
+    if let Some(bar) = progress {
+        bar.finish();
+    }
+    out.flush().map_err(write_failed)?;
+    Ok(written)
+}
+
+/// A progress bar for a download to a file at a terminal (sized by Content-Length if sent).
+fn progress_bar(args: &Args, response: &Response) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if args.output.is_none() || args.silent || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let length = response
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .and_then(|h| {
+            std::str::from_utf8(&h.value)
+                .ok()?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        });
+    let bar = match length {
+        Some(length) => indicatif::ProgressBar::new(length).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bytes:>10} / {total_bytes} {wide_bar} {bytes_per_sec} ETA {eta}",
+            )
+            .ok()?,
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec}").ok()?,
+        ),
+    };
+    Some(bar)
 }
