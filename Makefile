@@ -52,13 +52,15 @@ guests: setup
 	$(OPTIMIZE) target/$(TARGET)/release/wasi-http-get.wasm target/guests/wasi-http-get.wasm
 
 ## compose: the client composed with each trust provider (wac plug), into target/composed/:
-## self-contained components that import only wasi:*. wac-cli is installed if missing.
+## self-contained components that import only wasi:*; and the edge function composed with the
+## client and trust-files. wac-cli is installed if missing.
 COMPOSED := target/composed
 compose: component guests
 	@command -v wac >/dev/null || $(CARGO) install --locked wac-cli
 	@mkdir -p $(COMPOSED)
 	wac plug $(WASM) --plug target/$(TARGET)/release/trust_mozilla.wasm -o $(COMPOSED)/https-client-mozilla.wasm
 	wac plug $(WASM) --plug target/$(TARGET)/release/trust_files.wasm -o $(COMPOSED)/https-client-files.wasm
+	wac plug target/$(TARGET)/release/edge_function.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/edge-function.wasm
 
 ## demo: a loopback HTTPS server with a fresh CA; verified, refused and unverified fetches
 demo: component host

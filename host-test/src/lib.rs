@@ -6,6 +6,7 @@
 //! - [`trust_store`]: where the CLI finds the platform's trust store (PEP 476's rules);
 //! - [`conformance`]: x509-limbo through the component's `verify-chain`;
 //! - [`certificates`]: subject, issuer, names and expiry of a presented chain (for `https-get`);
+//! - [`edge`]: serves a `wasi:http` incoming-handler component (an edge function) on loopback;
 //! - [`errors`]: messages and curl exit codes for the component's `error-code`;
 //! - [`pki`] and [`server`]: a generated test PKI and loopback TLS servers, for tests and the demo;
 //! - [`wasi_http`]: a wasmtime-wasi-http host (the host does TLS), the benchmarks' alternative;
@@ -14,6 +15,7 @@
 pub mod bench;
 pub mod certificates;
 pub mod conformance;
+pub mod edge;
 pub mod errors;
 pub mod host;
 pub mod pki;

@@ -3,6 +3,7 @@
 
 mod cli;
 mod composed;
+mod edge;
 mod http;
 mod limbo;
 mod support;
