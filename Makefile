@@ -9,7 +9,7 @@ WASM   := target/verified-https.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 GUESTS := host-test/guests/Cargo.toml
 
-.PHONY: all setup component host guests compose demo test unit lint conformance fuzz bench bench-quick clean
+.PHONY: all setup component host guests compose node demo test unit lint conformance fuzz bench bench-quick clean
 
 all: component host
 
@@ -62,13 +62,26 @@ compose: component guests
 	wac plug $(WASM) --plug target/$(TARGET)/release/trust_files.wasm -o $(COMPOSED)/https-client-files.wasm
 	wac plug target/$(TARGET)/release/edge_function.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/edge-function.wasm
 
+## node: the Node.js host (host-test/node): jco transpiles the component, preview2-shim runs it
+NODE_DIR := host-test/node
+node: component
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Node.js and npm (the Node.js host)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else \
+	    echo "error: Node.js and npm are needed for the Node.js host (Debian: sudo apt-get install nodejs npm)"; exit 1; \
+	  fi; }
+	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error && npm run --silent build
+
 ## demo: a loopback HTTPS server with a fresh CA; verified, refused and unverified fetches
 demo: component host
 	./target/release/demo
 
 ## test: unit tests (natively) and the end-to-end suites (the component in wasmtime)
-test: component host compose
+test: component host compose node
 	$(CARGO) test --release --workspace
+	cd $(NODE_DIR) && npm test
 
 ## unit: only the pure modules, natively
 unit:

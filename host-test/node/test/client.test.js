@@ -1,0 +1,70 @@
+// The component in Node.js against a loopback HTTPS server (node:https): verified, wrong host
+// refused, unverified only when asked and then saying so, no trust chosen is an error.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import * as https from '../index.js';
+import { makePki } from './support/pki.js';
+
+const pki = makePki();
+
+// This file's trust choice: the test CA. (Each test file runs in a process of its own.)
+https.usePemFile(pki.caPem);
+
+/**
+ * Serves HTTPS on 127.0.0.1 in a child process (the component's calls are synchronous and
+ * would block a server in this process). Resolves to { port, stop }.
+ */
+async function serve(leaf, body) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./support/server.js', import.meta.url))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(JSON.stringify({ key: leaf.key.toString(), cert: leaf.cert.toString(), body }));
+  const [line] = await once(child.stdout, 'data');
+  return { port: Number(String(line).trim()), stop: () => child.kill() };
+}
+
+test('a verified fetch against the chosen CA succeeds and says it verified', async () => {
+  const server = await serve(pki.leaf(['127.0.0.1']), 'hello from node');
+  try {
+    const response = https.get(`https://127.0.0.1:${server.port}/`);
+    assert.equal(response.status, 200);
+    assert.equal(response.body.toString(), 'hello from node');
+    assert.equal(response.tls.verified, true);
+    assert.equal(response.tls.version, 'TLSv1.3');
+  } finally {
+    server.stop();
+  }
+});
+
+test('a certificate for another name is refused with name-mismatch', async () => {
+  const server = await serve(pki.leaf(['elsewhere.test']), 'must not arrive');
+  try {
+    assert.throws(
+      () => https.get(`https://127.0.0.1:${server.port}/`),
+      (err) => {
+        assert.equal(err.payload.tag, 'tls-certificate-error');
+        assert.equal(err.payload.val.tag, 'name-mismatch');
+        assert.equal(err.payload.val.val.expected, '127.0.0.1');
+        return true;
+      },
+    );
+  } finally {
+    server.stop();
+  }
+});
+
+test('the unverified context is explicit and says it did not verify', async () => {
+  const server = await serve(pki.leaf(['elsewhere.test']), 'unverified');
+  try {
+    const response = https.get(`https://127.0.0.1:${server.port}/`, { insecure: true });
+    assert.equal(response.body.toString(), 'unverified');
+    assert.equal(response.tls.verified, false);
+  } finally {
+    server.stop();
+  }
+});
