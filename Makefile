@@ -9,7 +9,7 @@ WASM   := target/verified-https.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 GUESTS := host-test/guests/Cargo.toml
 
-.PHONY: all setup component host guests compose node demo test unit lint conformance fuzz bench bench-quick clean
+.PHONY: all setup component host guests compose node python demo test unit lint conformance fuzz bench bench-quick clean
 
 all: component host
 
@@ -74,14 +74,20 @@ node: component
 	  fi; }
 	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error && npm run --silent build
 
+## python: the Python host's environment (target/python-venv: wasmtime-py, pytest)
+VENV := target/python-venv
+python: component
+	@test -x $(VENV)/bin/pytest || { python3 -m venv $(VENV) && $(VENV)/bin/pip install --quiet -r host-test/python/requirements.txt; }
+
 ## demo: a loopback HTTPS server with a fresh CA; verified, refused and unverified fetches
 demo: component host
 	./target/release/demo
 
 ## test: unit tests (natively) and the end-to-end suites (the component in wasmtime)
-test: component host compose node
+test: component host compose node python
 	$(CARGO) test --release --workspace
 	cd $(NODE_DIR) && npm test
+	$(VENV)/bin/pytest -q host-test/python
 
 ## unit: only the pure modules, natively
 unit:

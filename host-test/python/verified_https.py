@@ -1,0 +1,190 @@
+"""verified-https for Python: the component in wasmtime-py, with trust chosen by the host.
+
+    client = Client.with_trust_from(ssl_default_verify_paths())   # or pem_file("ca.pem")
+    response = client.urlopen("https://example.org/")
+    response.status, response.tls["verified"], response.read()
+
+Trust comes from the Python side: `ssl.get_default_verify_paths()` (the platform store that
+Python's own ssl module uses) or a PEM file. With none, verified requests fail with
+`trust-store-unavailable`; `urlopen(..., insecure=True)` uses the component's explicit
+unverified context and the response says `verified: False`.
+
+Sockets: this host cannot give the component TCP (wasmtime-py 50). wasmtime-wasi allows TCP only
+after `WasiCtxBuilder::allow_tcp(true)`; the C API that wasmtime-py wraps offers
+`wasi_config_inherit_network` and `wasi_config_allow_ip_name_lookup` but nothing that allows TCP,
+so every connect fails with `access-denied` (surfacing as `destination-unavailable`). Name
+lookups and everything that needs no socket work: trust, contexts, `verify_chain`. See
+host-test/python/README.md for the reproduction.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+from wasmtime import _bindings  # wasi_config_inherit_network: not wrapped by WasiConfig
+from wasmtime import component as wc
+
+CLIENT = "verified:https/client@0.1.0"
+TRUST = "verified:https/trust@0.1.0"
+DEFAULT_COMPONENT = Path(__file__).resolve().parents[2] / "target" / "verified-https.wasm"
+
+
+class HttpsError(Exception):
+    """A request failed; `code` is the component's `error-code` (a `Variant`, or its tag)."""
+
+    def __init__(self, code: Any):
+        self.code = code
+        self.tag = getattr(code, "tag", code)
+        self.payload = getattr(code, "payload", None)
+        super().__init__(f"{self.tag}: {self.payload!r}")
+
+
+def pem_certificates(text: str) -> list[bytes]:
+    """The DER bytes of every CERTIFICATE block in PEM text."""
+    marker_end = "-----END CERTIFICATE-----"
+    certificates = []
+    for block in text.split(marker_end)[:-1]:
+        start = block.find("-----BEGIN CERTIFICATE-----")
+        if start >= 0:
+            certificates.append(ssl.PEM_cert_to_DER_cert(block[start:] + marker_end + "\n"))
+    return certificates
+
+
+def pem_file(path: str | os.PathLike) -> list[bytes]:
+    """The certificates of one PEM file; a file without any is an error."""
+    found = pem_certificates(Path(path).read_text())
+    if not found:
+        raise ValueError(f"{path} contains no PEM certificate")
+    return found
+
+
+def ssl_default_verify_paths() -> list[bytes] | str:
+    """The platform store as Python's ssl module finds it (SSL_CERT_FILE, SSL_CERT_DIR, then
+    OpenSSL's defaults); a message instead if it holds no certificate."""
+    paths = ssl.get_default_verify_paths()
+    found: list[bytes] = []
+    if paths.cafile and os.path.isfile(paths.cafile):
+        found += pem_certificates(Path(paths.cafile).read_text())
+    if paths.capath and os.path.isdir(paths.capath):
+        for entry in sorted(Path(paths.capath).iterdir()):
+            try:
+                found += pem_certificates(entry.read_text())
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue
+    if not found:
+        return f"no certificates at ssl.get_default_verify_paths(): {paths.cafile}, {paths.capath}"
+    return list(dict.fromkeys(found))
+
+
+@dataclass
+class Response:
+    """A response whose body has been read."""
+
+    url: str
+    status: int
+    reason: str
+    headers: list[tuple[str, bytes]]
+    tls: dict[str, Any] | None
+    body: bytes = field(repr=False)
+
+    def read(self) -> bytes:
+        return self.body
+
+
+class Client:
+    """One instance of the component; trust is what the constructor was given."""
+
+    def __init__(self, trust: list[bytes] | str, component: str | os.PathLike = DEFAULT_COMPONENT):
+        engine = wasmtime.Engine()
+        self._store = wasmtime.Store(engine)
+        wasi = wasmtime.WasiConfig()
+        wasi.inherit_stderr()
+        # As much network as the C API can grant (see the module docstring: not TCP).
+        _bindings.wasi_config_inherit_network(wasi.ptr())
+        _bindings.wasi_config_allow_ip_name_lookup(wasi.ptr(), True)
+        self._store.set_wasi(wasi)
+        linker = wc.Linker(engine)
+        linker.add_wasip2()
+        # result<list<list<u8>>, string>: a list is ok, a str is err.
+        anchors = trust if isinstance(trust, str) else [bytes(c) for c in trust]
+        with linker.root() as root:
+            with root.add_instance(TRUST) as imports:
+                imports.add_func("trust-anchors", lambda _store: anchors)
+                imports.add_func("revocation-lists", lambda _store: [])
+        self._instance = linker.instantiate(self._store, wc.Component.from_file(engine, str(component)))
+        self._client = self._instance.get_export_index(self._store, CLIENT)
+
+    @classmethod
+    def with_trust_from(cls, trust: list[bytes] | str, **kwargs: Any) -> "Client":
+        return cls(trust, **kwargs)
+
+    def _call(self, name: str, *args: Any) -> Any:
+        index = self._instance.get_export_index(self._store, name, self._client)
+        func = self._instance.get_func(self._store, index)
+        return func(self._store, *args)
+
+    def verify_chain(self, chain: list[bytes], server_name: str) -> None:
+        """Verifies a chain (DER, end-entity first) for `server_name` with the verified context's
+        own verifier; raises HttpsError with the certificate error."""
+        context = _ok(self._call("create-default-context"))
+        _ok(self._call("[method]context.verify-chain", context, chain, server_name))
+
+    def unverified_verify_chain(self, chain: list[bytes], server_name: str) -> None:
+        """The same through the unverified context, which refuses to verify anything."""
+        context = self._call("create-unverified-context")
+        _ok(self._call("[method]context.verify-chain", context, chain, server_name))
+
+    def urlopen(self, url: str, *, insecure: bool = False, timeout_ms: int = 30_000) -> Response:
+        """GET `url` (like urllib.request.urlopen); raises HttpsError on any failure."""
+        if insecure:
+            context = self._call("create-unverified-context")
+        else:
+            context = _ok(self._call("create-default-context"))
+        options = _record(
+            connect_timeout_ms=None,
+            handshake_timeout_ms=None,
+            read_timeout_ms=None,
+            timeout_ms=timeout_ms,
+            connect_overrides=[],
+            redirects=None,
+        )
+        request = _record(method="GET", url=url, headers=[], body=None, options=options)
+        response = _ok(self._call("[method]context.send", context, request))
+        body = bytearray()
+        while (piece := _ok(self._call("[method]response.read-body", response, 1 << 20))) is not None:
+            body += piece
+        tls = self._call("[method]response.tls", response)
+        return Response(
+            url=self._call("[method]response.url", response),
+            status=self._call("[method]response.status", response),
+            reason=self._call("[method]response.reason", response),
+            headers=[(h.name, bytes(h.value)) for h in self._call("[method]response.headers", response)],
+            tls=None if tls is None else {k.replace("-", "_"): v for k, v in tls.__dict__.items()},
+            body=bytes(body),
+        )
+
+
+def _record(**fields: Any) -> wc.Record:
+    """A WIT record: field names as in WIT (`timeout-ms`), from Python's (`timeout_ms`)."""
+    record = wc.Record()
+    for name, value in fields.items():
+        setattr(record, name.replace("_", "-"), value)
+    return record
+
+
+def _ok(value: Any) -> Any:
+    """A `result` from the component: the ok value, or HttpsError for the error-code.
+
+    wasmtime-py returns a result untagged when its ok and err values are of different Python
+    types (here: a resource, bytes or None against the `error-code` Variant), tagged otherwise.
+    """
+    if isinstance(value, wc.Variant):
+        if value.tag == "ok":
+            return value.payload
+        raise HttpsError(value.payload if value.tag == "err" else value)
+    return value
