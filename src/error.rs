@@ -166,6 +166,17 @@ impl CertificateError {
             C::Other(other) if other.0.downcast_ref::<SelfSignedCertificate>().is_some() => {
                 CertificateError::SelfSigned
             }
+            C::Other(other) => CertificateError::Other(match other.0.downcast_ref() {
+                Some(webpki::Error::CaUsedAsEndEntity) => {
+                    "the server presented a CA certificate as its own".to_owned()
+                }
+                Some(webpki::Error::EndEntityUsedAsCa) => {
+                    "a server certificate was used to issue another".to_owned()
+                }
+                // webpki's errors print their variant name (`PathLenConstraintViolated`).
+                Some(err) => format!("{err:?}"),
+                None => other.0.to_string(),
+            }),
             other => CertificateError::Other(other.to_string()),
         }
     }
@@ -297,6 +308,17 @@ mod tests {
     use super::*;
     use rustls_pki_types::{ServerName, UnixTime};
     use std::time::Duration;
+
+    #[test]
+    fn a_ca_certificate_as_the_server_s_own_is_said_in_words() {
+        let err = rustls::Error::InvalidCertificate(rustls::CertificateError::Other(
+            rustls::OtherError(std::sync::Arc::new(webpki::Error::CaUsedAsEndEntity)),
+        ));
+        let Error::Certificate(CertificateError::Other(words)) = Error::from_tls(err) else {
+            panic!("a certificate error");
+        };
+        assert_eq!(words, "the server presented a CA certificate as its own");
+    }
 
     #[test]
     fn expired_context_keeps_both_times() {
