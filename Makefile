@@ -9,29 +9,27 @@ WASM   := target/verified-https.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 GUESTS := host-test/guests/Cargo.toml
 
-.PHONY: all setup component host guests compose node python demo test unit lint conformance fuzz bench bench-quick clean
+.PHONY: all setup component host guests compose node python wit-docs demo test unit lint conformance fuzz bench bench-quick clean
 
 all: component host
+
+# $(call need,COMMAND,DEBIAN-PACKAGES,WHY): installs the packages as root when COMMAND is
+# missing, and otherwise says what to install and why.
+need = @command -v $(1) >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $(2) ($(3))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+	  else \
+	    echo "error: $(1) is needed ($(3)); install it (Debian: sudo apt-get install $(2))"; exit 1; \
+	  fi; }
 
 ## setup: install what a fresh machine lacks (the wasm32-wasip2 target, clang, binaryen)
 setup:
 	@command -v $(CARGO) >/dev/null || { echo "error: cargo not found; install Rust with rustup (https://rustup.rs)"; exit 1; }
 	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
-	@command -v clang >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing clang (ring's C code for $(TARGET))"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null; \
-	  else \
-	    echo "error: clang is required to build ring for $(TARGET); install it (Debian: sudo apt-get install clang)"; exit 1; \
-	  fi; }
+	$(call need,clang,clang,ring's C code for $(TARGET))
 	@command -v python3 >/dev/null || { echo "error: python3 is required (host-test/tools/optimize-component.py)"; exit 1; }
-	@command -v wasm-opt >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing binaryen (wasm-opt, which shrinks the component)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen >/dev/null; \
-	  else \
-	    echo "error: wasm-opt is required; install binaryen (Debian: sudo apt-get install binaryen)"; exit 1; \
-	  fi; }
+	$(call need,wasm-opt,binaryen,binaryen's wasm-opt shrinks the component)
 
 ## component: the https-client component (cdylib for wasm32-wasip2), then binaryen's wasm-opt
 ## over its core module (13% smaller and no slower: docs/BENCHMARKS.md)
@@ -65,13 +63,7 @@ compose: component guests
 ## node: the Node.js host (host-test/node): jco transpiles the component, preview2-shim runs it
 NODE_DIR := host-test/node
 node: component
-	@command -v npm >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Node.js and npm (the Node.js host)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
-	  else \
-	    echo "error: Node.js and npm are needed for the Node.js host (Debian: sudo apt-get install nodejs npm)"; exit 1; \
-	  fi; }
+	$(call need,npm,nodejs npm,the Node.js host)
 	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error && npm run --silent build
 
 ## python: the Python host's environment (target/python-venv: wasmtime-py, pytest)
@@ -105,6 +97,13 @@ lint: setup
 clean:
 	$(CARGO) clean
 
+## wit-docs: regenerate docs/WIT.md from wit/ (wit-bindgen-cli is installed if missing)
+wit-docs:
+	@command -v wit-bindgen >/dev/null || $(CARGO) install --locked wit-bindgen-cli --version 0.57.0
+	@mkdir -p target/wit-docs
+	wit-bindgen markdown wit --world https-client --out-dir target/wit-docs
+	{ echo '<!-- Generated from wit/ by `wit-bindgen markdown wit --world https-client` (wit-bindgen-cli 0.57); do not edit. -->'; echo; cat target/wit-docs/https-client.md; } > docs/WIT.md
+
 ## bench: the benchmarks of docs/BENCHMARKS.md (about 5 minutes), written into that file;
 ## bench-quick: the same workloads, smaller (about a minute), printed only
 bench: component host guests curl
@@ -114,13 +113,7 @@ bench-quick: component host guests curl
 
 .PHONY: curl
 curl:
-	@command -v curl >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing curl (a benchmark contender)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; \
-	  else \
-	    echo "error: the benchmarks compare with curl; install it (Debian: sudo apt-get install curl)"; exit 1; \
-	  fi; }
+	$(call need,curl,curl,a benchmark contender)
 
 ## conformance: x509-limbo (../shared/testdata) through the component's verify-chain
 conformance: component host

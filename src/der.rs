@@ -6,8 +6,8 @@ pub fn is_self_issued(cert: &[u8]) -> bool {
     issuer_and_subject(cert).is_some_and(|(issuer, subject)| issuer == subject)
 }
 
-/// The encoded issuer and subject `Name`s of a certificate.
-fn issuer_and_subject(cert: &[u8]) -> Option<(&[u8], &[u8])> {
+/// The fields of a certificate's `TBSCertificate` from `issuer` on.
+fn from_issuer(cert: &[u8]) -> Option<&[u8]> {
     let (certificate, _) = element(cert, SEQUENCE)?;
     let (tbs, _) = element(certificate, SEQUENCE)?;
     let mut rest = tbs;
@@ -15,7 +15,12 @@ fn issuer_and_subject(cert: &[u8]) -> Option<(&[u8], &[u8])> {
         rest = skip(rest)?;
     }
     rest = skip(rest)?; // serialNumber
-    rest = skip(rest)?; // signature AlgorithmIdentifier
+    skip(rest) // signature AlgorithmIdentifier
+}
+
+/// The encoded issuer and subject `Name`s of a certificate.
+fn issuer_and_subject(cert: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut rest = from_issuer(cert)?;
     let issuer = raw_element(rest)?;
     rest = &rest[issuer.len()..];
     rest = skip(rest)?; // validity
@@ -26,15 +31,7 @@ fn issuer_and_subject(cert: &[u8]) -> Option<(&[u8], &[u8])> {
 /// The certificate's validity period as seconds since the Unix epoch: (notBefore, notAfter).
 /// `None` for anything malformed.
 pub fn validity(cert: &[u8]) -> Option<(u64, u64)> {
-    let (certificate, _) = element(cert, SEQUENCE)?;
-    let (tbs, _) = element(certificate, SEQUENCE)?;
-    let mut rest = tbs;
-    if rest.first() == Some(&EXPLICIT_VERSION) {
-        rest = skip(rest)?;
-    }
-    rest = skip(rest)?; // serialNumber
-    rest = skip(rest)?; // signature AlgorithmIdentifier
-    rest = skip(rest)?; // issuer
+    let rest = skip(from_issuer(cert)?)?; // issuer
     let (validity, _) = element(rest, SEQUENCE)?;
     let (not_before, after) = time(validity)?;
     let (not_after, _) = time(after)?;

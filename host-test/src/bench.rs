@@ -518,11 +518,7 @@ fn handshakes(
                 2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls)?,
                 _ => wasi_http_gets(contenders, &urls[0], n)?,
             };
-            ensure!(
-                bytes == expected,
-                "{}: {bytes} bytes, not {expected}",
-                fig.contender
-            );
+            expect_bytes(fig.contender, bytes, expected)?;
             let opened = server.connections() - connections;
             ensure!(
                 opened == n,
@@ -558,15 +554,20 @@ fn connections_without_tls(
                 0 => timed(|| component_gets(&mut component, &urls))?,
                 _ => timed(|| native_gets(&native, &urls))?,
             };
-            ensure!(
-                bytes == (n * SMALL_BODY.len()) as u64,
-                "{}: {bytes} bytes",
-                fig.contender
-            );
+            expect_bytes(fig.contender, bytes, (n * SMALL_BODY.len()) as u64)?;
             fig.samples.push(n as f64 / seconds);
         }
     }
     Ok(figures.into())
+}
+
+/// Every contender must deliver the whole body, or its time means nothing.
+fn expect_bytes(contender: &str, bytes: u64, expected: u64) -> Result<()> {
+    ensure!(
+        bytes == expected,
+        "{contender}: {bytes} bytes, not {expected}"
+    );
+    Ok(())
 }
 
 /// Times `work`; its result and the seconds it took.
@@ -603,11 +604,7 @@ fn keep_alive(
                 2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls)?,
                 _ => wasi_http_gets(contenders, &urls[0], n)?,
             };
-            ensure!(
-                bytes == expected,
-                "{}: {bytes} bytes, not {expected}",
-                fig.contender
-            );
+            expect_bytes(fig.contender, bytes, expected)?;
             fig.samples.push(n as f64 / seconds);
             fig.note = format!("{} connection(s)", server.connections() - connections);
         }
@@ -646,11 +643,7 @@ fn bulk_transfer(
                 3 => wasi_http_gets(contenders, &urls[0], 1)?,
                 _ => ring_raw(contenders, settings.bulk_mib, raw_name)?,
             };
-            ensure!(
-                bytes == expected,
-                "{}: {bytes} bytes, not {expected}",
-                fig.contender
-            );
+            expect_bytes(fig.contender, bytes, expected)?;
             fig.samples.push(bytes as f64 / seconds / 1e6);
         }
     }

@@ -1,32 +1,17 @@
 // The component in Node.js against a loopback HTTPS server (node:https): verified, wrong host
-// refused, unverified only when asked and then saying so, no trust chosen is an error.
+// refused, unverified only when asked and then saying so.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import * as https from '../index.js';
 import { makePki } from './support/pki.js';
+import { serve } from './support/serve.js';
 
 const pki = makePki();
 
 // This file's trust choice: the test CA. (Each test file runs in a process of its own.)
 https.usePemFile(pki.caPem);
-
-/**
- * Serves HTTPS on 127.0.0.1 in a child process (the component's calls are synchronous and
- * would block a server in this process). Resolves to { port, stop }.
- */
-async function serve(leaf, body) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./support/server.js', import.meta.url))], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdin.end(JSON.stringify({ key: leaf.key.toString(), cert: leaf.cert.toString(), body }));
-  const [line] = await once(child.stdout, 'data');
-  return { port: Number(String(line).trim()), stop: () => child.kill() };
-}
 
 test('a verified fetch against the chosen CA succeeds and says it verified', async () => {
   const server = await serve(pki.leaf(['127.0.0.1']), 'hello from node');

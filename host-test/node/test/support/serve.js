@@ -1,0 +1,16 @@
+// Starts test/support/server.js: a loopback HTTPS server in a child process (the component's
+// calls are synchronous and would block a server in the test's own process).
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** Serves `body` over HTTPS with `leaf` ({ key, cert }); resolves to { port, stop }. */
+export async function serve(leaf, body) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./server.js', import.meta.url))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  child.stdin.end(JSON.stringify({ key: leaf.key.toString(), cert: leaf.cert.toString(), body }));
+  const [line] = await once(child.stdout, 'data');
+  return { port: Number(String(line).trim()), stop: () => child.kill() };
+}
