@@ -55,7 +55,12 @@ fn wait(ready: &poll::Pollable, deadline: Option<Deadline>) -> bool {
 /// limits: the whole request's deadline, the current phase's (the TLS handshake), and the
 /// longest silence allowed.
 pub struct TcpStream {
-    // Streams are children of the socket and must be dropped before it: fields drop in order.
+    // Pollables are children of the streams, streams of the socket; each must be dropped before
+    // its parent, and fields drop in order.
+    /// Ready when `input` has bytes or has ended (made once, waited on many times).
+    input_ready: poll::Pollable,
+    /// Ready when `output` accepts bytes.
+    output_ready: poll::Pollable,
     input: InputStream,
     output: OutputStream,
     _socket: TcpSocket,
@@ -139,6 +144,8 @@ fn connect_one(
     };
     drop(ready);
     Ok(TcpStream {
+        input_ready: input.subscribe(),
+        output_ready: output.subscribe(),
         input,
         output,
         _socket: socket,
@@ -176,7 +183,7 @@ impl io::Read for TcpStream {
         while self.received.is_empty() {
             match self.input.read(RECEIVE_PIECE) {
                 Ok(bytes) if bytes.is_empty() => {
-                    if !wait(&self.input.subscribe(), self.deadline()) {
+                    if !wait(&self.input_ready, self.deadline()) {
                         return Err(Self::timed_out());
                     }
                 }
@@ -206,7 +213,7 @@ impl io::Write for TcpStream {
         loop {
             let permitted = self.output.check_write().map_err(stream_error)?;
             if permitted == 0 {
-                if !wait(&self.output.subscribe(), self.deadline()) {
+                if !wait(&self.output_ready, self.deadline()) {
                     return Err(Self::timed_out());
                 }
                 continue;
@@ -225,7 +232,7 @@ impl io::Write for TcpStream {
         loop {
             match self.output.check_write().map_err(stream_error)? {
                 0 => {
-                    if !wait(&self.output.subscribe(), self.deadline()) {
+                    if !wait(&self.output_ready, self.deadline()) {
                         return Err(Self::timed_out());
                     }
                 }
