@@ -35,17 +35,24 @@ fn remaining(deadline: Deadline) -> Option<Duration> {
 pub struct StdStream {
     tcp: TcpStream,
     limits: TimeLimits,
+    /// The timeout the socket has now (std's default: none).
+    armed: Option<Duration>,
 }
 
 impl StdStream {
-    /// Sets the socket's timeouts for the next operation; an error if the deadline is past.
-    fn arm(&self) -> io::Result<()> {
+    /// Gives the socket the timeout of the next operation (only when it differs from the one it
+    /// has: without limits no system call is made); an error if the deadline is past.
+    fn arm(&mut self) -> io::Result<()> {
         let timeout = match self.limits.deadline(now_nanos()) {
             None => None,
             Some(deadline) => Some(remaining(deadline).ok_or_else(timed_out)?),
         };
-        self.tcp.set_read_timeout(timeout)?;
-        self.tcp.set_write_timeout(timeout)
+        if timeout != self.armed {
+            self.tcp.set_read_timeout(timeout)?;
+            self.tcp.set_write_timeout(timeout)?;
+            self.armed = timeout;
+        }
+        Ok(())
     }
 }
 
@@ -109,6 +116,7 @@ impl Network for StdNetwork {
                     return Ok(StdStream {
                         tcp,
                         limits: TimeLimits::default(),
+                        armed: None,
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {

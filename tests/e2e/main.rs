@@ -6,6 +6,7 @@ mod composed;
 mod edge;
 mod http;
 mod limbo;
+mod native;
 mod support;
 mod trust;
 mod verification;
