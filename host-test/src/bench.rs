@@ -292,8 +292,10 @@ fn component_gets(client: &mut Client, urls: &[String]) -> Result<u64> {
     Ok(bytes)
 }
 
-/// The same through the native build of the client code.
-fn native_gets(client: &NativeClient<StdNetwork>, urls: &[String]) -> Result<u64> {
+/// The same through the native build of the client code, on a new client (as the component
+/// gets a new context), so that no session, chain or connection carries over between samples.
+fn native_gets(contenders: &Contenders, urls: &[String]) -> Result<u64> {
+    let client = contenders.native_client()?;
     let mut bytes = 0;
     for url in urls {
         let request = CoreRequest {
@@ -384,11 +386,8 @@ pub fn run(settings: Settings, tools: Tools, log: &mut dyn FnMut(&str)) -> Resul
         figures.extend(cold(&settings, &contenders, &servers)?);
     }
     if wanted("W2") {
-        log("W2 full handshakes");
+        log("W2 full handshakes, and new connections without TLS");
         figures.extend(handshakes(&settings, &contenders, &servers, false)?);
-    }
-    if wanted("W2") {
-        log("W2 without TLS");
         figures.extend(connections_without_tls(&settings, &contenders, &servers)?);
     }
     if wanted("W3") {
@@ -508,27 +507,23 @@ fn handshakes(
     let unit = "handshakes/s";
     let mut figures = [COMPONENT, NATIVE, CURL, WASI_HTTP].map(|c| figure(workload, c, unit, true));
     let mut component = contenders.component_client()?;
-    let native = contenders.native_client()?;
-    for _ in 0..settings.rounds {
-        for (i, fig) in figures.iter_mut().enumerate() {
-            let (connections, resumed) = (server.connections(), server.resumed());
-            let (bytes, seconds) = match i {
-                0 => timed(|| component_gets(&mut component, &urls))?,
-                1 => timed(|| native_gets(&native, &urls))?,
-                2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls)?,
-                _ => wasi_http_gets(contenders, &urls[0], n)?,
-            };
-            expect_bytes(fig.contender, bytes, expected)?;
-            let opened = server.connections() - connections;
-            ensure!(
-                opened == n,
-                "{}: {opened} connections for {n} requests",
-                fig.contender
-            );
-            fig.samples.push(n as f64 / seconds);
-            fig.note = format!("{} of {n} resumed", server.resumed() - resumed);
-        }
-    }
+    run_rounds(settings, &mut figures, expected, per_second(n), |i, fig| {
+        let (connections, resumed) = (server.connections(), server.resumed());
+        let received = match i {
+            0 => timed(|| component_gets(&mut component, &urls))?,
+            1 => timed(|| native_gets(contenders, &urls))?,
+            2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls)?,
+            _ => wasi_http_gets(contenders, &urls[0], n)?,
+        };
+        let opened = server.connections() - connections;
+        ensure!(
+            opened == n,
+            "{}: {opened} connections for {n} requests",
+            fig.contender
+        );
+        fig.note = format!("{} of {n} resumed", server.resumed() - resumed);
+        Ok(received)
+    })?;
     Ok(figures.into())
 }
 
@@ -547,18 +542,43 @@ fn connections_without_tls(
         .collect();
     let mut figures = [COMPONENT, NATIVE].map(|c| figure(W, c, "connections/s", true));
     let mut component = contenders.component_client()?;
-    let native = contenders.native_client()?;
+    let expected = (n * SMALL_BODY.len()) as u64;
+    run_rounds(
+        settings,
+        &mut figures,
+        expected,
+        per_second(n),
+        |i, _| match i {
+            0 => timed(|| component_gets(&mut component, &urls)),
+            _ => timed(|| native_gets(contenders, &urls)),
+        },
+    )?;
+    Ok(figures.into())
+}
+
+/// Runs `settings.rounds` rounds, each sampling every figure's contender in turn: `sample`
+/// runs contender `i` and gives the body bytes it received and the seconds it took; every
+/// sample must deliver `expected` bytes, and `rate` turns it into the figure's unit.
+fn run_rounds(
+    settings: &Settings,
+    figures: &mut [Figure],
+    expected: u64,
+    rate: impl Fn(u64, f64) -> f64,
+    mut sample: impl FnMut(usize, &mut Figure) -> Result<(u64, f64)>,
+) -> Result<()> {
     for _ in 0..settings.rounds {
         for (i, fig) in figures.iter_mut().enumerate() {
-            let (bytes, seconds) = match i {
-                0 => timed(|| component_gets(&mut component, &urls))?,
-                _ => timed(|| native_gets(&native, &urls))?,
-            };
-            expect_bytes(fig.contender, bytes, (n * SMALL_BODY.len()) as u64)?;
-            fig.samples.push(n as f64 / seconds);
+            let (bytes, seconds) = sample(i, fig)?;
+            expect_bytes(fig.contender, bytes, expected)?;
+            fig.samples.push(rate(bytes, seconds));
         }
     }
-    Ok(figures.into())
+    Ok(())
+}
+
+/// `count` operations per second.
+fn per_second(count: usize) -> impl Fn(u64, f64) -> f64 {
+    move |_, seconds| count as f64 / seconds
 }
 
 /// Every contender must deliver the whole body, or its time means nothing.
@@ -591,24 +611,17 @@ fn keep_alive(
     let mut figures =
         [COMPONENT, NATIVE, CURL, WASI_HTTP].map(|c| figure(W, c, "requests/s", true));
     let mut component = contenders.component_client()?;
-    for _ in 0..settings.rounds {
-        for (i, fig) in figures.iter_mut().enumerate() {
-            let connections = server.connections();
-            let (bytes, seconds) = match i {
-                0 => timed(|| component_gets(&mut component, &urls))?,
-                1 => {
-                    // A new native client per round, as the component gets a new context.
-                    let native = contenders.native_client()?;
-                    timed(|| native_gets(&native, &urls))?
-                }
-                2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls)?,
-                _ => wasi_http_gets(contenders, &urls[0], n)?,
-            };
-            expect_bytes(fig.contender, bytes, expected)?;
-            fig.samples.push(n as f64 / seconds);
-            fig.note = format!("{} connection(s)", server.connections() - connections);
-        }
-    }
+    run_rounds(settings, &mut figures, expected, per_second(n), |i, fig| {
+        let connections = server.connections();
+        let received = match i {
+            0 => timed(|| component_gets(&mut component, &urls))?,
+            1 => timed(|| native_gets(contenders, &urls))?,
+            2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls)?,
+            _ => wasi_http_gets(contenders, &urls[0], n)?,
+        };
+        fig.note = format!("{} connection(s)", server.connections() - connections);
+        Ok(received)
+    })?;
     Ok(figures.into())
 }
 
@@ -633,20 +646,20 @@ fn bulk_transfer(
     let mut figures =
         [COMPONENT, NATIVE, CURL, WASI_HTTP, RING_RAW].map(|c| figure(workload, c, "MB/s", true));
     let mut component = contenders.component_client()?;
-    let native = contenders.native_client()?;
-    for _ in 0..settings.rounds {
-        for (i, fig) in figures.iter_mut().enumerate() {
-            let (bytes, seconds) = match i {
-                0 => timed(|| component_gets(&mut component, &urls))?,
-                1 => timed(|| native_gets(&native, &urls))?,
-                2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls)?,
-                3 => wasi_http_gets(contenders, &urls[0], 1)?,
-                _ => ring_raw(contenders, settings.bulk_mib, raw_name)?,
-            };
-            expect_bytes(fig.contender, bytes, expected)?;
-            fig.samples.push(bytes as f64 / seconds / 1e6);
-        }
-    }
+    let megabytes_per_second = |bytes: u64, seconds: f64| bytes as f64 / seconds / 1e6;
+    run_rounds(
+        settings,
+        &mut figures,
+        expected,
+        megabytes_per_second,
+        |i, _| match i {
+            0 => timed(|| component_gets(&mut component, &urls)),
+            1 => timed(|| native_gets(contenders, &urls)),
+            2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls),
+            3 => wasi_http_gets(contenders, &urls[0], 1),
+            _ => ring_raw(contenders, settings.bulk_mib, raw_name),
+        },
+    )?;
     figures[4].note = "AEAD open of 16 KiB records, no TLS or I/O".into();
     Ok(figures.into())
 }
