@@ -1,6 +1,6 @@
 """verified-https for Python: the component in wasmtime-py, with trust chosen by the host.
 
-    client = Client.with_trust_from(ssl_default_verify_paths())   # or pem_file("ca.pem")
+    client = Client(ssl_default_verify_paths())   # or Client(pem_file("ca.pem"))
     response = client.urlopen("https://example.org/")
     response.status, response.tls["verified"], response.read()
 
@@ -118,14 +118,13 @@ class Client:
                 imports.add_func("revocation-lists", lambda _store: [])
         self._instance = linker.instantiate(self._store, wc.Component.from_file(engine, str(component)))
         self._client = self._instance.get_export_index(self._store, CLIENT)
-
-    @classmethod
-    def with_trust_from(cls, trust: list[bytes] | str, **kwargs: Any) -> "Client":
-        return cls(trust, **kwargs)
+        self._funcs: dict[str, wc.Func] = {}  # exports looked up once
 
     def _call(self, name: str, *args: Any) -> Any:
-        index = self._instance.get_export_index(self._store, name, self._client)
-        func = self._instance.get_func(self._store, index)
+        func = self._funcs.get(name)
+        if func is None:
+            index = self._instance.get_export_index(self._store, name, self._client)
+            func = self._funcs[name] = self._instance.get_func(self._store, index)
         return func(self._store, *args)
 
     def verify_chain(self, chain: list[bytes], server_name: str) -> None:

@@ -10,15 +10,17 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow};
 use hyper::server::conn::http1;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::sockets::SocketAddrUse;
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx};
+use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::wasi_http::HttpState;
 
 /// A running edge host; it stops when dropped.
 pub struct EdgeHost {
@@ -28,16 +30,8 @@ pub struct EdgeHost {
 
 /// What every request's instance is given.
 struct Serving {
-    pre: ProxyPre<RequestState>,
+    pre: ProxyPre<HttpState<NoOutgoingHttp>>,
     preopens: Vec<(PathBuf, String)>,
-}
-
-/// One request's store data.
-struct RequestState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: NoOutgoingHttp,
 }
 
 /// The function calls upstream through `wasi:sockets` (the verified client), never through
@@ -62,25 +56,6 @@ impl wasmtime_wasi_http::WasiHttpHooks for NoOutgoingHttp {
             > + Send,
     > {
         Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
-    }
-}
-
-impl WasiView for RequestState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for RequestState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
     }
 }
 
@@ -177,12 +152,7 @@ impl Serving {
         }
         let mut store = Store::new(
             self.pre.engine(),
-            RequestState {
-                wasi: wasi.build(),
-                http: WasiHttpCtx::new(),
-                table: ResourceTable::new(),
-                hooks: NoOutgoingHttp,
-            },
+            HttpState::new(wasi.build(), NoOutgoingHttp),
         );
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store

@@ -27,19 +27,32 @@ use wasmtime_wasi_http::{
 /// An engine and a linker with WASI and `wasi:http`, whose outgoing requests trust `roots`.
 pub struct HttpHost {
     engine: Engine,
-    linker: Linker<HttpState>,
+    linker: Linker<HttpState<LoopbackTls>>,
     tls: Arc<ClientConfig>,
 }
 
-/// The state of one guest instance.
-struct HttpState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    table: ResourceTable,
-    hooks: LoopbackTls,
+/// The store data of one instance under a wasmtime-wasi-http host: WASI, `wasi:http`, and
+/// the hooks that decide how the host sends outgoing requests.
+pub(crate) struct HttpState<H> {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) http: WasiHttpCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) hooks: H,
 }
 
-impl WasiView for HttpState {
+impl<H: WasiHttpHooks> HttpState<H> {
+    /// The state of an instance with `wasi` and `hooks`.
+    pub(crate) fn new(wasi: WasiCtx, hooks: H) -> Self {
+        HttpState {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks,
+        }
+    }
+}
+
+impl<H: Send> WasiView for HttpState<H> {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
             ctx: &mut self.wasi,
@@ -48,7 +61,7 @@ impl WasiView for HttpState {
     }
 }
 
-impl WasiHttpView for HttpState {
+impl<H: WasiHttpHooks> WasiHttpView for HttpState<H> {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         WasiHttpCtxView {
             ctx: &mut self.http,
@@ -60,7 +73,7 @@ impl WasiHttpView for HttpState {
 
 /// Sends outgoing requests over TLS with one shared rustls configuration (so sessions resume),
 /// to loopback addresses only.
-struct LoopbackTls {
+pub(crate) struct LoopbackTls {
     tls: Arc<ClientConfig>,
 }
 
@@ -117,14 +130,12 @@ impl HttpHost {
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .build();
-        let state = HttpState {
+        let state = HttpState::new(
             wasi,
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: LoopbackTls {
+            LoopbackTls {
                 tls: self.tls.clone(),
             },
-        };
+        );
         let mut store = Store::new(&self.engine, state);
         let command = Command::instantiate(&mut store, component, &self.linker)?;
         let success = command.wasi_cli_run().call_run(&mut store)?.is_ok();
