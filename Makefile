@@ -64,11 +64,13 @@ compose: component guests
 NODE_DIR := host-test/node
 node: component
 	$(call need,npm,nodejs npm,the Node.js host)
+	$(call need,openssl,openssl,the Node.js and Python tests make their certificates with it)
 	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error && npm run --silent build
 
 ## python: the Python host's environment (target/python-venv: wasmtime-py, pytest)
 VENV := target/python-venv
 python: component
+	$(call need,openssl,openssl,the Node.js and Python tests make their certificates with it)
 	@test -x $(VENV)/bin/pytest || { python3 -m venv $(VENV) && $(VENV)/bin/pip install --quiet -r host-test/python/requirements.txt; }
 
 ## demo: a loopback HTTPS server with a fresh CA; verified, refused and unverified fetches
