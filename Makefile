@@ -7,7 +7,7 @@ TARGET := wasm32-wasip2
 CARGO_WASM := target/$(TARGET)/component/verified_https.wasm
 WASM   := target/verified-https.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
-GUESTS := host-test/guests/Cargo.toml
+COMPONENTS := host-test/components/Cargo.toml
 
 .PHONY: all setup component host guests compose node python wit-docs demo test unit lint conformance fuzz bench bench-quick clean
 
@@ -37,14 +37,16 @@ component: setup
 	$(CARGO) build --profile component --target $(TARGET) --lib
 	$(OPTIMIZE) $(CARGO_WASM) $(WASM)
 
-## host: the wasmtime host, https-get and the demo
+## host: the native crates of host-test/ (the wasmtime host, testkit, bench, conformance, edge)
+## and their bins: https-get, demo, bench, limbo-conformance, edge-host
 host: setup
 	$(CARGO) build --release --workspace --bins
 
-## guests: wasm32-wasip2 programs the benchmarks run beside the component (a wasi:http client,
-## ring's AEADs alone)
+## guests: the wasm32-wasip2 crates of host-test/components (the trust providers, the edge
+## function, and the benchmarks' guests: a wasi:http client, ring's AEADs alone); the
+## benchmark guests optimized into target/guests
 guests: setup
-	$(CARGO) build --release --target $(TARGET) --manifest-path $(GUESTS) --target-dir target
+	$(CARGO) build --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target
 	@mkdir -p target/guests
 	$(OPTIMIZE) target/$(TARGET)/release/ring-raw.wasm target/guests/ring-raw.wasm
 	$(OPTIMIZE) target/$(TARGET)/release/wasi-http-get.wasm target/guests/wasi-http-get.wasm
@@ -60,12 +62,14 @@ compose: component guests
 	wac plug $(WASM) --plug target/$(TARGET)/release/trust_files.wasm -o $(COMPOSED)/https-client-files.wasm
 	wac plug target/$(TARGET)/release/edge_function.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/edge-function.wasm
 
-## node: the Node.js host (host-test/node): jco transpiles the component, preview2-shim runs it
+## node: the Node.js host (host-test/node): jco transpiles the component, preview2-shim runs it.
+## `npm ci` installs exactly package-lock.json and never rewrites it (`npm install` with a
+## node_modules present drops other platforms' optional packages from the lock: npm/cli#7961).
 NODE_DIR := host-test/node
 node: component
 	$(call need,npm,nodejs npm,the Node.js host)
 	$(call need,openssl,openssl,the Node.js and Python tests make their certificates with it)
-	cd $(NODE_DIR) && npm install --no-audit --no-fund --loglevel=error && npm run --silent build
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 ## python: the Python host's environment (target/python-venv: wasmtime-py, pytest)
 VENV := target/python-venv
@@ -87,14 +91,16 @@ test: component host compose node python
 unit:
 	$(CARGO) test --release --lib
 
-## lint: rustfmt and clippy on both targets, rustdoc without warnings
+## lint: rustfmt and clippy on both targets (the lint wall of Cargo.toml), rustdoc without
+## warnings, and no import cycle between files
 lint: setup
 	$(CARGO) fmt --all -- --check
-	$(CARGO) fmt --all --manifest-path $(GUESTS) -- --check
+	$(CARGO) fmt --all --manifest-path $(COMPONENTS) -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib -- -D warnings
-	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(GUESTS) --target-dir target -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps
+	python3 host-test/tools/module-cycles.py src host-test/*/src
 
 clean:
 	$(CARGO) clean

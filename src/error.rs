@@ -1,9 +1,9 @@
-//! The component's one error type. The glue maps it to the WIT `error-code` in one place.
+//! The core's one error type and its wording, made once: every host and guest shows these
+//! messages (the WIT exports them as `describe-error`). Foreign errors become these in one
+//! place each: rustls's in [`crate::tls`], the transport's in [`crate::net`]; the glue maps
+//! them to the WIT `error-code`.
 
 use std::fmt;
-use std::io;
-
-use crate::tls::SelfSignedCertificate;
 
 /// Everything that can make a request fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,121 +102,6 @@ pub enum CertificateError {
     Other(String),
 }
 
-impl Error {
-    /// Maps an I/O error of the transport, which the glue reports with `TimedOut` for a passed
-    /// deadline, while receiving a response.
-    pub fn from_receive(err: io::Error) -> Self {
-        match err.kind() {
-            io::ErrorKind::TimedOut => Error::Timeout,
-            _ => Error::ConnectionTerminated(err.to_string()),
-        }
-    }
-
-    /// Maps a rustls error, the one place rustls's vocabulary becomes ours.
-    pub fn from_tls(err: rustls::Error) -> Self {
-        use rustls::Error as E;
-        match err {
-            E::InvalidCertificate(cert) => Error::Certificate(CertificateError::from_rustls(cert)),
-            E::AlertReceived(alert) => Error::TlsAlert(alert_description(alert)),
-            other => Error::TlsProtocol(other.to_string()),
-        }
-    }
-}
-
-impl CertificateError {
-    fn from_rustls(err: rustls::CertificateError) -> Self {
-        use rustls::CertificateError as C;
-        #[allow(deprecated)]
-        match err {
-            C::UnknownIssuer => CertificateError::UnknownIssuer,
-            C::Expired => CertificateError::Other("certificate has expired".into()),
-            C::ExpiredContext { time, not_after } => CertificateError::Expired {
-                time: time.as_secs(),
-                not_after: not_after.as_secs(),
-            },
-            C::NotValidYet => CertificateError::Other("certificate is not yet valid".into()),
-            C::NotValidYetContext { time, not_before } => CertificateError::NotYetValid {
-                time: time.as_secs(),
-                not_before: not_before.as_secs(),
-            },
-            C::NotValidForName => CertificateError::NameMismatch {
-                expected: String::new(),
-                presented: Vec::new(),
-            },
-            C::NotValidForNameContext {
-                expected,
-                presented,
-            } => CertificateError::NameMismatch {
-                expected: server_name_text(&expected),
-                presented: presented
-                    .iter()
-                    .map(|name| presented_name_text(name))
-                    .collect(),
-            },
-            C::BadSignature => CertificateError::BadSignature,
-            C::UnsupportedSignatureAlgorithm
-            | C::UnsupportedSignatureAlgorithmContext { .. }
-            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
-                CertificateError::UnsupportedSignatureAlgorithm
-            }
-            C::Revoked => CertificateError::Revoked,
-            C::InvalidPurpose | C::InvalidPurposeContext { .. } => CertificateError::InvalidPurpose,
-            C::UnhandledCriticalExtension => CertificateError::UnhandledCriticalExtension,
-            C::BadEncoding => CertificateError::BadEncoding,
-            C::Other(other) if other.0.downcast_ref::<SelfSignedCertificate>().is_some() => {
-                CertificateError::SelfSigned
-            }
-            C::Other(other) => CertificateError::Other(match other.0.downcast_ref() {
-                Some(webpki::Error::CaUsedAsEndEntity) => {
-                    "the server presented a CA certificate as its own".to_owned()
-                }
-                Some(webpki::Error::EndEntityUsedAsCa) => {
-                    "a server certificate was used to issue another".to_owned()
-                }
-                // webpki's errors print their variant name (`PathLenConstraintViolated`).
-                Some(err) => format!("{err:?}"),
-                None => other.0.to_string(),
-            }),
-            other => CertificateError::Other(other.to_string()),
-        }
-    }
-}
-
-fn server_name_text(name: &rustls_pki_types::ServerName<'_>) -> String {
-    match name {
-        rustls_pki_types::ServerName::DnsName(dns) => dns.as_ref().to_owned(),
-        rustls_pki_types::ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// webpki presents names in their `Debug` form (`DnsName("a.test")`, `IpAddress(127.0.0.1)`);
-/// users want the bare name.
-fn presented_name_text(debug_form: &str) -> String {
-    let bare = debug_form
-        .strip_prefix("DnsName(\"")
-        .and_then(|rest| rest.strip_suffix("\")"))
-        .or_else(|| {
-            debug_form
-                .strip_prefix("IpAddress(")
-                .and_then(|rest| rest.strip_suffix(')'))
-        });
-    bare.unwrap_or(debug_form).to_owned()
-}
-
-fn alert_description(alert: rustls::AlertDescription) -> String {
-    // rustls's Debug form is the RFC name in CamelCase, e.g. `HandshakeFailure`.
-    let camel = format!("{alert:?}");
-    let mut words = String::new();
-    for (i, ch) in camel.char_indices() {
-        if ch.is_ascii_uppercase() && i > 0 {
-            words.push(' ');
-        }
-        words.push(ch.to_ascii_lowercase());
-    }
-    words
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -267,18 +152,29 @@ impl fmt::Display for CertificateError {
             CertificateError::SelfSigned => f.write_str("self-signed certificate"),
             CertificateError::Expired { time, not_after } => write!(
                 f,
-                "certificate has expired (notAfter {not_after}, time used {time}, Unix seconds)"
+                "certificate has expired (notAfter {}, checked at {})",
+                Utc(*not_after),
+                Utc(*time)
             ),
             CertificateError::NotYetValid { time, not_before } => write!(
                 f,
-                "certificate is not yet valid (notBefore {not_before}, time used {time}, Unix seconds)"
+                "certificate is not yet valid (notBefore {}, checked at {})",
+                Utc(*not_before),
+                Utc(*time)
+            ),
+            CertificateError::NameMismatch {
+                expected,
+                presented,
+            } if presented.is_empty() => write!(
+                f,
+                "hostname mismatch, certificate is not valid for '{expected}' (it is valid for no names)"
             ),
             CertificateError::NameMismatch {
                 expected,
                 presented,
             } => write!(
                 f,
-                "hostname mismatch, certificate is not valid for '{expected}' (valid for: {})",
+                "hostname mismatch, certificate is not valid for '{expected}' (it is valid for {})",
                 presented.join(", ")
             ),
             CertificateError::BadSignature => f.write_str("certificate signature failure"),
@@ -300,83 +196,74 @@ impl fmt::Display for CertificateError {
 
 impl std::error::Error for Error {}
 
+/// Seconds since the Unix epoch, shown as UTC (`2025-01-02T03:04:05Z`).
+struct Utc(u64);
+
+impl fmt::Display for Utc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (days, secs) = (self.0 / 86_400, self.0 % 86_400);
+        // Howard Hinnant's civil_from_days, for days since 1970-01-01 (never negative here).
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let day_of_era = z % 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let mp = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = year_of_era + era * 400 + u64::from(month <= 2);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            secs / 3_600,
+            secs / 60 % 60,
+            secs % 60
+        )
+    }
+}
+
 /// The result type of the component's core.
 pub type Result<T> = std::result::Result<T, Error>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustls_pki_types::{ServerName, UnixTime};
-    use std::time::Duration;
 
     #[test]
-    fn a_ca_certificate_as_the_server_s_own_is_said_in_words() {
-        let err = rustls::Error::InvalidCertificate(rustls::CertificateError::Other(
-            rustls::OtherError(std::sync::Arc::new(webpki::Error::CaUsedAsEndEntity)),
-        ));
-        let Error::Certificate(CertificateError::Other(words)) = Error::from_tls(err) else {
-            panic!("a certificate error");
-        };
-        assert_eq!(words, "the server presented a CA certificate as its own");
+    fn times_are_shown_as_utc_dates() {
+        assert_eq!(Utc(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Utc(1_609_459_200).to_string(), "2021-01-01T00:00:00Z");
+        assert_eq!(Utc(951_782_400).to_string(), "2000-02-29T00:00:00Z");
+        assert_eq!(Utc(4_107_542_399).to_string(), "2100-02-28T23:59:59Z");
+        assert_eq!(Utc(253_402_300_799).to_string(), "9999-12-31T23:59:59Z");
     }
 
     #[test]
-    fn expired_context_keeps_both_times() {
-        let err = Error::from_tls(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::ExpiredContext {
-                time: UnixTime::since_unix_epoch(Duration::from_secs(2_000)),
-                not_after: UnixTime::since_unix_epoch(Duration::from_secs(1_000)),
-            },
-        ));
+    fn an_expired_certificate_names_both_times() {
+        let err = Error::Certificate(CertificateError::Expired {
+            time: 1_609_459_201,
+            not_after: 1_609_459_200,
+        });
         assert_eq!(
-            err,
-            Error::Certificate(CertificateError::Expired {
-                time: 2_000,
-                not_after: 1_000
+            err.to_string(),
+            "certificate verify failed: certificate has expired \
+             (notAfter 2021-01-01T00:00:00Z, checked at 2021-01-01T00:00:01Z)"
+        );
+    }
+
+    #[test]
+    fn a_name_mismatch_names_what_the_certificate_is_valid_for() {
+        let mismatch = |presented: &[&str]| {
+            Error::Certificate(CertificateError::NameMismatch {
+                expected: "b.test".into(),
+                presented: presented.iter().map(|n| n.to_string()).collect(),
             })
-        );
-        assert!(
-            err.to_string()
-                .starts_with("certificate verify failed: certificate has expired")
-        );
-    }
-
-    #[test]
-    fn name_mismatch_names_expected_and_presented() {
-        let err = Error::from_tls(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::NotValidForNameContext {
-                expected: ServerName::try_from("wrong.test").unwrap(),
-                presented: vec!["DnsName(\"good.test\")".into()],
-            },
-        ));
-        let Error::Certificate(CertificateError::NameMismatch {
-            expected,
-            presented,
-        }) = &err
-        else {
-            panic!("unexpected {err:?}");
+            .to_string()
         };
-        assert_eq!(expected, "wrong.test");
-        assert_eq!(presented, &["good.test"]);
-    }
-
-    #[test]
-    fn alert_is_described_in_words() {
-        let err = Error::from_tls(rustls::Error::AlertReceived(
-            rustls::AlertDescription::HandshakeFailure,
-        ));
-        assert_eq!(err, Error::TlsAlert("handshake failure".into()));
-    }
-
-    #[test]
-    fn timed_out_io_is_a_timeout_and_others_terminate() {
-        assert_eq!(
-            Error::from_receive(io::Error::from(io::ErrorKind::TimedOut)),
-            Error::Timeout
+        assert!(
+            mismatch(&["a.test", "127.0.0.1"]).ends_with("(it is valid for a.test, 127.0.0.1)")
         );
-        assert!(matches!(
-            Error::from_receive(io::Error::from(io::ErrorKind::ConnectionReset)),
-            Error::ConnectionTerminated(_)
-        ));
+        assert!(mismatch(&[]).ends_with("(it is valid for no names)"));
     }
 }

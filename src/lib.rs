@@ -3,25 +3,33 @@
 //! PEP 476 for the WebAssembly Component Model: TLS and certificate verification run inside
 //! the component (rustls + ring + rustls-webpki) over the host's `wasi:sockets` TCP, and the
 //! trust anchors come from the host through the `verified:https/trust` import, with no
-//! fallback. The modules below are pure and tested natively; `glue` alone touches WIT and
-//! sockets and exists only on wasm32.
+//! fallback.
+//!
+//! In scope:
+//! - HTTPS (and plain HTTP) requests with verified TLS 1.2/1.3, trust chosen by the host or
+//!   the caller, never merged, never a bundle nobody chose;
+//! - HTTP/1.1 with keep-alive, redirects on request, time limits and response limits;
+//! - the same client natively over `std::net` ([`std_net`]), for tests and benchmarks.
+//!
+//! Out of scope (today): HTTP/2, content decoding, proxies, client certificates.
+//!
+//! The layers, top down (docs/ARCHITECTURE.md draws them): `glue` (WIT and sockets, wasm32
+//! only) → [`client`] (pool, redirects, deadlines) → [`http1`] (the exchange) over a
+//! [`channel`] (TCP or [`tls`] over it) → the [`net`] port. [`trust`] turns anchors into a
+//! root store; [`error`] is the one error type and its wording. Everything but `glue` is
+//! sans-IO or generic over the port, and tested natively.
 
-pub mod body;
+pub mod channel;
 pub mod client;
-pub mod der;
 pub mod error;
-pub mod exchange;
+pub mod http1;
 pub mod limits;
+pub mod net;
 #[cfg(not(target_arch = "wasm32"))]
-pub mod native;
-pub mod pool;
-pub mod redirect;
-pub mod request;
-pub mod response;
+pub mod std_net;
 pub mod target;
 pub mod tls;
 pub mod trust;
-pub mod verified_chains;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;

@@ -4,13 +4,19 @@
 //! `docs/llhttp-exceptions.json`. Every prefix of a valid response must be "incomplete", never
 //! an error and never a wrong body.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test: a failed expectation is the failure"
+)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use verified_https::body::BodyDecoder;
+use verified_https::http1::framing::BodyDecoder;
+use verified_https::http1::head::take_final_head;
 use verified_https::limits::Limits;
-use verified_https::response::take_final_head;
 
 /// What the component makes of a byte stream holding (the start of) a response.
 #[derive(Debug, PartialEq, Eq)]

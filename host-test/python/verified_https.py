@@ -35,13 +35,14 @@ DEFAULT_COMPONENT = Path(__file__).resolve().parents[2] / "target" / "verified-h
 
 
 class HttpsError(Exception):
-    """A request failed; `code` is the component's `error-code` (a `Variant`, or its tag)."""
+    """A request failed; `code` is the component's `error-code` (a `Variant`, or its tag), and
+    the message is the component's own wording of it (`describe-error`)."""
 
-    def __init__(self, code: Any):
+    def __init__(self, code: Any, message: str):
         self.code = code
         self.tag = getattr(code, "tag", code)
         self.payload = getattr(code, "payload", None)
-        super().__init__(f"{self.tag}: {self.payload!r}")
+        super().__init__(message)
 
 
 def pem_certificates(text: str) -> list[bytes]:
@@ -127,23 +128,37 @@ class Client:
             func = self._funcs[name] = self._instance.get_func(self._store, index)
         return func(self._store, *args)
 
+    def _ok(self, value: Any) -> Any:
+        """A `result` from the component: the ok value, or HttpsError for the error-code.
+
+        wasmtime-py returns a result untagged when its ok and err values are of different Python
+        types (here: a resource, bytes or None against the `error-code` Variant), tagged
+        otherwise.
+        """
+        if isinstance(value, wc.Variant):
+            if value.tag == "ok":
+                return value.payload
+            code = value.payload if value.tag == "err" else value
+            raise HttpsError(code, self._call("describe-error", code))
+        return value
+
     def verify_chain(self, chain: list[bytes], server_name: str) -> None:
         """Verifies a chain (DER, end-entity first) for `server_name` with the verified context's
         own verifier; raises HttpsError with the certificate error."""
-        context = _ok(self._call("create-default-context"))
-        _ok(self._call("[method]context.verify-chain", context, chain, server_name))
+        context = self._ok(self._call("create-default-context"))
+        self._ok(self._call("[method]context.verify-chain", context, chain, server_name))
 
     def unverified_verify_chain(self, chain: list[bytes], server_name: str) -> None:
         """The same through the unverified context, which refuses to verify anything."""
         context = self._call("create-unverified-context")
-        _ok(self._call("[method]context.verify-chain", context, chain, server_name))
+        self._ok(self._call("[method]context.verify-chain", context, chain, server_name))
 
     def urlopen(self, url: str, *, insecure: bool = False, timeout_ms: int = 30_000) -> Response:
         """GET `url` (like urllib.request.urlopen); raises HttpsError on any failure."""
         if insecure:
             context = self._call("create-unverified-context")
         else:
-            context = _ok(self._call("create-default-context"))
+            context = self._ok(self._call("create-default-context"))
         options = _record(
             connect_timeout_ms=None,
             handshake_timeout_ms=None,
@@ -153,9 +168,9 @@ class Client:
             redirects=None,
         )
         request = _record(method="GET", url=url, headers=[], body=None, options=options)
-        response = _ok(self._call("[method]context.send", context, request))
+        response = self._ok(self._call("[method]context.send", context, request))
         body = bytearray()
-        while (piece := _ok(self._call("[method]response.read-body", response, 1 << 20))) is not None:
+        while (piece := self._ok(self._call("[method]response.read-body", response, 1 << 20))) is not None:
             body += piece
         tls = self._call("[method]response.tls", response)
         return Response(
@@ -174,16 +189,3 @@ def _record(**fields: Any) -> wc.Record:
     for name, value in fields.items():
         setattr(record, name.replace("_", "-"), value)
     return record
-
-
-def _ok(value: Any) -> Any:
-    """A `result` from the component: the ok value, or HttpsError for the error-code.
-
-    wasmtime-py returns a result untagged when its ok and err values are of different Python
-    types (here: a resource, bytes or None against the `error-code` Variant), tagged otherwise.
-    """
-    if isinstance(value, wc.Variant):
-        if value.tag == "ok":
-            return value.payload
-        raise HttpsError(value.payload if value.tag == "err" else value)
-    return value

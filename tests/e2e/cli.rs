@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use host_test::pki::{LeafSpec, Pki};
-use host_test::server::{self, Ending, TestServer, Versions};
+use verified_https_testkit::pki::{LeafSpec, Pki};
+use verified_https_testkit::server::{self, Ending, TestServer, Versions};
 
 /// The built `https-get`, beside this test binary's directory (target/release).
 fn https_get() -> Command {
@@ -371,7 +371,7 @@ fn max_filesize_exits_63_and_writes_nothing_beyond_it() {
         out.is_empty(),
         "a Content-Length over the limit is refused before any byte: {out}"
     );
-    assert!(err.contains("maximum file size exceeded"), "{err}");
+    assert!(err.contains("response body exceeds 10 bytes"), "{err}");
 }
 
 #[test]

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use host_test::host::{Client, HostConfig};
-use host_test::pki::{LeafSpec, Pki};
-use host_test::runtime::{Runtime, default_component_path};
-use host_test::server::{self, TestServer, Versions};
-use host_test::{CertificateError, ErrorCode};
+use verified_https_host::runtime::{Runtime, default_component_path};
+use verified_https_host::{CertificateError, ErrorCode};
+use verified_https_host::{ClientInstance, HostConfig, HostTrust};
+use verified_https_testkit::pki::{LeafSpec, Pki};
+use verified_https_testkit::server::{self, TestServer, Versions};
 
 use crate::support::{fetch, request_to};
 
@@ -34,7 +34,9 @@ fn load(path: &Path) -> Runtime {
 /// A host that has no trust to give: if the component asked, every verified context would
 /// fail with this message.
 fn trustless_host() -> HostConfig {
-    HostConfig::loopback(Err("this host supplies no trust anchors".into()))
+    HostConfig::loopback(HostTrust::Unavailable(
+        "this host supplies no trust anchors".into(),
+    ))
 }
 
 #[test]
@@ -71,7 +73,7 @@ fn trust_mozilla_refuses_a_private_ca_as_unknown_issuer() {
     let leaf = pki.leaf(&LeafSpec::new(&["private.test"]));
     let server = TestServer::https(&leaf, Versions::Both, server::fixed(200, b"private"));
     let runtime = load(&composed("https-client-mozilla.wasm"));
-    let mut client = Client::new(&runtime, trustless_host()).expect("instantiating");
+    let mut client = ClientInstance::new(&runtime, trustless_host()).expect("instantiating");
     let request = request_to(&server, "GET", "private.test", "/");
     match fetch(&mut client, true, &request) {
         Err(ErrorCode::TlsCertificateError(CertificateError::UnknownIssuer)) => {}
@@ -92,7 +94,7 @@ fn trust_files_trusts_the_certificates_of_the_preopened_directory() {
     let runtime = load(&composed("https-client-files.wasm"));
     let mut config = trustless_host();
     config.preopens = vec![(dir.clone(), "/etc/ssl/certs".into())];
-    let mut client = Client::new(&runtime, config).expect("instantiating");
+    let mut client = ClientInstance::new(&runtime, config).expect("instantiating");
     let (response, body) = fetch(
         &mut client,
         true,
@@ -117,7 +119,7 @@ fn trust_files_without_certificates_is_an_error_not_an_empty_store() {
         let missing = preopens.is_empty();
         let mut config = trustless_host();
         config.preopens = preopens;
-        let mut client = Client::new(&runtime, config).expect("instantiating");
+        let mut client = ClientInstance::new(&runtime, config).expect("instantiating");
         match client.default_context().expect("no trap") {
             Err(ErrorCode::TrustStoreUnavailable(why)) => {
                 let expected = if missing {

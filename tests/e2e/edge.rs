@@ -1,14 +1,14 @@
 //! The edge function (a `wasi:http` incoming handler composed with the client and trust-files)
-//! served by host-test's wasmtime-wasi-http host, calling upstream HTTPS servers on loopback.
+//! served by the edge host (host-test/edge, wasmtime-wasi-http), calling upstream HTTPS servers on loopback.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 
-use host_test::edge::EdgeHost;
-use host_test::pki::{self, LeafSpec, Pki};
-use host_test::runtime::default_component_path;
-use host_test::server::{self, TestServer, Versions};
+use verified_https_edge::EdgeHost;
+use verified_https_host::runtime::default_component_path;
+use verified_https_testkit::pki::{self, LeafSpec, Pki};
+use verified_https_testkit::server::{self, TestServer, Versions};
 
 fn edge_function() -> PathBuf {
     let path = default_component_path()
@@ -85,7 +85,7 @@ fn an_upstream_with_a_bad_certificate_gives_a_502_naming_the_certificate_error()
     let (status, answer) = call(&host, &stranger.url("https", "127.0.0.1", "/"));
     assert_eq!(status, 502, "{answer}");
     assert!(
-        answer.contains("certificate error: unknown-issuer"),
+        answer.contains("certificate verify failed: unable to get local issuer certificate"),
         "{answer}"
     );
     assert!(!answer.contains("must not be relayed"));
@@ -99,7 +99,8 @@ fn an_upstream_with_a_bad_certificate_gives_a_502_naming_the_certificate_error()
     assert_eq!(status, 502, "{answer}");
     assert!(
         answer.contains(
-            "certificate error: name-mismatch (expected 127.0.0.1, presented elsewhere.test)"
+            "certificate verify failed: hostname mismatch, certificate is not valid for \
+             '127.0.0.1' (it is valid for elsewhere.test)"
         ),
         "{answer}"
     );
@@ -112,7 +113,7 @@ fn an_upstream_with_a_bad_certificate_gives_a_502_naming_the_certificate_error()
     let (status, answer) = call(&host, &self_signed.url("https", "127.0.0.1", "/"));
     assert_eq!(status, 502, "{answer}");
     assert!(
-        answer.contains("certificate error: self-signed"),
+        answer.contains("certificate verify failed: self-signed certificate"),
         "{answer}"
     );
     std::fs::remove_dir_all(dir).unwrap();

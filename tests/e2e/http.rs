@@ -5,22 +5,22 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use host_test::host::Client;
-use host_test::pki::{LeafSpec, Pki};
-use host_test::server::{self, Ending, Handler, SeenRequest, TestServer, Versions};
-use host_test::{ErrorCode, Header, Request};
+use verified_https_host::ClientInstance;
+use verified_https_host::{ErrorCode, Header, HostTrust, Request};
+use verified_https_testkit::pki::{LeafSpec, Pki};
+use verified_https_testkit::server::{self, Ending, Handler, SeenRequest, TestServer, Versions};
 
 use crate::support::{client, fetch, request_to};
 
 /// A verified client and an HTTPS server for good.test answering with `handler`.
-fn setup(handler: Handler) -> (Client, TestServer) {
+fn setup(handler: Handler) -> (ClientInstance, TestServer) {
     let pki = Pki::new("http");
     let server = TestServer::https(
         &pki.leaf(&LeafSpec::new(&["good.test"])),
         Versions::Both,
         handler,
     );
-    (client(Ok(vec![pki.root_der()])), server)
+    (client(HostTrust::Anchors(vec![pki.root_der()])), server)
 }
 
 fn get(server: &TestServer) -> Request {
@@ -257,13 +257,13 @@ fn oversized_header_section_is_refused() {
 
 /// A verified context for `server`'s PKI root with `limits`.
 fn context_with_limits(
-    client: &mut Client,
+    client: &mut ClientInstance,
     root: Vec<u8>,
-    limits: host_test::Limits,
-) -> host_test::host::Context {
+    limits: verified_https_host::Limits,
+) -> verified_https_host::ContextHandle {
     client
-        .context(&host_test::ContextOptions {
-            trust_anchors: host_test::TrustAnchors::Der(vec![root]),
+        .context(&verified_https_host::ContextOptions {
+            trust_anchors: verified_https_host::TrustAnchors::Der(vec![root]),
             revocation_lists: Vec::new(),
             limits,
         })
@@ -288,8 +288,8 @@ fn endless_chunked_body_stops_at_the_body_limit() {
             }
         }),
     );
-    let mut client = client(Ok(vec![]));
-    let mut limits = host_test::default_limits();
+    let mut client = client(HostTrust::Anchors(vec![]));
+    let mut limits = verified_https_host::default_limits();
     limits.max_body_bytes = Some(1_000_000);
     let context = context_with_limits(&mut client, pki.root_der(), limits);
     let response = client
@@ -331,8 +331,8 @@ fn header_count_and_status_line_limits_have_their_own_errors() {
             Ending::CloseNotify,
         ),
     );
-    let mut client = client(Ok(vec![]));
-    let mut limits = host_test::default_limits();
+    let mut client = client(HostTrust::Anchors(vec![]));
+    let mut limits = verified_https_host::default_limits();
     limits.max_header_count = Some(3);
     limits.max_status_line_bytes = Some(100);
     let context = context_with_limits(&mut client, pki.root_der(), limits);
@@ -395,7 +395,7 @@ fn body_of_64_mib_streams_in_bounded_memory() {
 #[test]
 fn plain_http_works_and_reports_no_tls() {
     let server = TestServer::http(server::fixed(200, b"plain"));
-    let mut client = client(Ok(vec![]));
+    let mut client = client(HostTrust::Anchors(vec![]));
     let mut request = get(&server);
     request.url = server.url("http", "good.test", "/");
     let context = client.unverified_context().expect("no trap");
@@ -447,8 +447,8 @@ fn closed_port_is_connection_refused() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
     };
-    let mut client = client(Ok(vec![Pki::new("refused").root_der()]));
-    let mut request = host_test::host::get(&format!("https://127.0.0.1:{port}/"));
+    let mut client = client(HostTrust::Anchors(vec![Pki::new("refused").root_der()]));
+    let mut request = verified_https_host::instance::get(&format!("https://127.0.0.1:{port}/"));
     request.options.connect_timeout_ms = Some(5_000);
     let err = fetch(&mut client, true, &request).unwrap_err();
     assert!(matches!(err, ErrorCode::ConnectionRefused(_)), "{err:?}");
@@ -463,8 +463,8 @@ fn silent_server_times_out_within_the_limit() {
         std::thread::sleep(Duration::from_secs(3));
         drop(stream);
     });
-    let mut client = client(Ok(vec![Pki::new("silent").root_der()]));
-    let mut request = host_test::host::get(&format!("https://127.0.0.1:{port}/"));
+    let mut client = client(HostTrust::Anchors(vec![Pki::new("silent").root_der()]));
+    let mut request = verified_https_host::instance::get(&format!("https://127.0.0.1:{port}/"));
     request.options.timeout_ms = Some(500);
     let started = Instant::now();
     let err = fetch(&mut client, true, &request).unwrap_err();
@@ -492,7 +492,7 @@ fn hostile(
 
 /// Fetches through a verified context and returns the error and how long it took.
 fn timed_failure(request: &Request) -> (ErrorCode, Duration) {
-    let mut client = client(Ok(vec![Pki::new("timeouts").root_der()]));
+    let mut client = client(HostTrust::Anchors(vec![Pki::new("timeouts").root_der()]));
     let started = Instant::now();
     let err = fetch(&mut client, true, request).unwrap_err();
     (err, started.elapsed())
@@ -504,7 +504,7 @@ fn stalled_handshake_times_out_within_the_handshake_limit() {
         std::thread::sleep(Duration::from_secs(3));
         drop(stream);
     });
-    let mut request = host_test::host::get(&format!("https://127.0.0.1:{port}/"));
+    let mut request = verified_https_host::instance::get(&format!("https://127.0.0.1:{port}/"));
     request.options.handshake_timeout_ms = Some(400);
     let (err, waited) = timed_failure(&request);
     assert_eq!(err, ErrorCode::HttpResponseTimeout);
@@ -675,8 +675,11 @@ fn a_connection_is_not_reused_before_its_body_is_read_or_after_connection_close(
     );
 }
 
-fn follow(max_redirects: u32, allow_https_to_http: bool) -> Option<host_test::RedirectPolicy> {
-    Some(host_test::RedirectPolicy {
+fn follow(
+    max_redirects: u32,
+    allow_https_to_http: bool,
+) -> Option<verified_https_host::RedirectPolicy> {
+    Some(verified_https_host::RedirectPolicy {
         max_redirects,
         allow_https_to_http,
     })
@@ -738,12 +741,12 @@ fn credentials_are_dropped_when_a_redirect_changes_origin() {
     let target = TestServer::https(&leaf, Versions::Both, redirecting(200, String::new()));
     let location = format!("https://other.test:{}/end", target.port());
     let first = TestServer::https(&leaf, Versions::Both, redirecting(302, location));
-    let mut client = client(Ok(vec![pki.root_der()]));
+    let mut client = client(HostTrust::Anchors(vec![pki.root_der()]));
     let mut request = request_to(&first, "GET", "good.test", "/start");
     request
         .options
         .connect_overrides
-        .push(host_test::ConnectOverride {
+        .push(verified_https_host::ConnectOverride {
             host: "other.test".into(),
             port: target.port(),
             address: "127.0.0.1".into(),
@@ -839,7 +842,7 @@ fn after_each_hostile_server_the_next_request_on_a_fresh_context_works() {
         }),
     ];
     let good = TestServer::https(&leaf, Versions::Both, server::fixed(200, b"healthy"));
-    let mut client = client(Ok(vec![pki.root_der()]));
+    let mut client = client(HostTrust::Anchors(vec![pki.root_der()]));
     for (handler, expected) in hostile {
         let bad = TestServer::https(&leaf, Versions::Both, handler);
         let err = fetch(&mut client, true, &get(&bad)).unwrap_err();

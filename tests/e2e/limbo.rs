@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
-use host_test::conformance::{self, Outcome, Prepared, Testcase, Verdict};
-use host_test::host::Client;
-use host_test::pki::Leaf;
-use host_test::server::{self, TestServer};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use verified_https_conformance::{self as conformance, Outcome, Prepared, Testcase, Verdict};
+use verified_https_host::{ClientInstance, HostTrust};
+use verified_https_testkit::pki::Leaf;
+use verified_https_testkit::server::{self, TestServer};
 
 use crate::support::{client, request_to};
 
@@ -29,7 +29,7 @@ fn limbo_suite_matches_with_no_unexplained_divergence() {
         &conformance::our_divergences_path(),
     ])
     .expect("divergence lists");
-    let mut client = client(Ok(Vec::new()));
+    let mut client = client(HostTrust::Anchors(Vec::new()));
     let report = conformance::run(&mut client, &cases(), &known).expect("no trap");
     let unexplained: Vec<_> = report
         .rows
@@ -52,7 +52,7 @@ fn limbo_suite_matches_with_no_unexplained_divergence() {
 
 /// The handshake's verdict for a key-bearing testcase, or why it cannot be served.
 fn handshake_verdict(
-    client: &mut Client,
+    client: &mut ClientInstance,
     case: &Testcase,
     prepared: &Prepared,
 ) -> Result<Verdict, String> {
@@ -79,7 +79,7 @@ fn handshake_verdict(
             client.drop_response(response).expect("no trap");
             Verdict::Success
         }
-        Err(err) => Verdict::Failure(host_test::errors::describe(&err)),
+        Err(err) => Verdict::Failure(client.describe_error(&err).expect("no trap")),
     };
     client.drop_context(context).expect("no trap");
     Ok(verdict)
@@ -87,7 +87,7 @@ fn handshake_verdict(
 
 #[test]
 fn limbo_key_bearing_cases_agree_end_to_end_over_tls() {
-    let mut client = client(Ok(Vec::new()));
+    let mut client = client(HostTrust::Anchors(Vec::new()));
     let (mut agreed, mut not_served) = (0, Vec::new());
     for case in cases().iter().filter(|c| c.peer_certificate_key.is_some()) {
         if conformance::skip_reason(case).is_some() {
@@ -131,14 +131,14 @@ fn limbo_key_bearing_cases_agree_end_to_end_over_tls() {
 
 #[test]
 fn verify_chain_of_the_unverified_context_is_refused() {
-    let mut client = client(Ok(Vec::new()));
+    let mut client = client(HostTrust::Anchors(Vec::new()));
     let context = client.unverified_context().expect("no trap");
     let err = client
         .verify_chain(context, &[vec![0x30]], "good.test")
         .expect("no trap")
         .expect_err("the unverified context vouches for nothing");
     assert!(
-        matches!(err, host_test::ErrorCode::InvalidRequest(_)),
+        matches!(err, verified_https_host::ErrorCode::InvalidRequest(_)),
         "{err:?}"
     );
 }

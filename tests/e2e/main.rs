@@ -1,5 +1,12 @@
-//! End-to-end suites: the built component in real wasmtime (through host-test) against real
-//! TLS servers on loopback, and the `https-get` CLI as a user runs it.
+//! End-to-end suites: the built component in real wasmtime (through the reference host,
+//! host-test/host) against real TLS servers on loopback, and the `https-get` CLI as a user runs
+//! it.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test: a failed expectation is the failure"
+)]
 
 mod cli;
 mod composed;

@@ -1,4 +1,4 @@
-//! The client code built natively over `std::net` (`verified_https::native`): the reference the
+//! The client code built natively over `std::net` (`verified_https::std_net`): the reference the
 //! benchmarks compare the component with must behave like it — verify, reuse connections, and
 //! keep to its time limits.
 
@@ -6,15 +6,15 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use host_test::pki::{LeafSpec, Pki};
-use host_test::server::{self, Ending, SeenRequest, TestServer, Versions};
 use verified_https::client::{Client, ConnectOverride, SendOptions};
 use verified_https::error::{CertificateError, Error};
+use verified_https::http1::Request;
 use verified_https::limits::Limits;
-use verified_https::native::StdNetwork;
-use verified_https::request::Request;
+use verified_https::std_net::StdNetwork;
 use verified_https::tls::Policy;
 use verified_https::trust::{AnchorSource, roots_from_der};
+use verified_https_testkit::pki::{LeafSpec, Pki};
+use verified_https_testkit::server::{self, Ending, SeenRequest, TestServer, Versions};
 
 fn native_client(pki: &Pki) -> Client<StdNetwork> {
     let roots = roots_from_der(vec![pki.root_der()], AnchorSource::Host).expect("roots");

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use host_test::host::{Client, HostConfig, HostTrust, Response};
-use host_test::runtime::{Runtime, default_component_path};
-use host_test::server::TestServer;
-use host_test::{ConnectOverride, ErrorCode, Request, RequestOptions};
+use verified_https_host::runtime::{Runtime, default_component_path};
+use verified_https_host::{ClientInstance, HostConfig, HostTrust, ResponseHandle};
+use verified_https_host::{ConnectOverride, ErrorCode, Request, RequestOptions};
+use verified_https_testkit::server::TestServer;
 
 /// The component, compiled once per test process (and cached on disk between runs).
-pub fn runtime() -> &'static Runtime {
+pub(crate) fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let component = default_component_path();
@@ -28,19 +28,20 @@ pub fn runtime() -> &'static Runtime {
 }
 
 /// A client on loopback trusting `trust`, with the real clock.
-pub fn client(trust: HostTrust) -> Client {
-    Client::new(runtime(), HostConfig::loopback(trust)).expect("instantiating the component")
+pub(crate) fn client(trust: HostTrust) -> ClientInstance {
+    ClientInstance::new(runtime(), HostConfig::loopback(trust))
+        .expect("instantiating the component")
 }
 
 /// A client on loopback trusting `trust`, whose wall clock stands at `time`.
-pub fn client_at(trust: HostTrust, time: SystemTime) -> Client {
+pub(crate) fn client_at(trust: HostTrust, time: SystemTime) -> ClientInstance {
     let mut config = HostConfig::loopback(trust);
     config.wall_clock = Some(time);
-    Client::new(runtime(), config).expect("instantiating the component")
+    ClientInstance::new(runtime(), config).expect("instantiating the component")
 }
 
 /// `https://host:port/path`, with brackets around an IPv6 literal.
-pub fn url_for(host: &str, port: u16, path: &str) -> String {
+pub(crate) fn url_for(host: &str, port: u16, path: &str) -> String {
     match host.parse::<std::net::Ipv6Addr>() {
         Ok(_) => format!("https://[{host}]:{port}{path}"),
         Err(_) => format!("https://{host}:{port}{path}"),
@@ -48,7 +49,7 @@ pub fn url_for(host: &str, port: u16, path: &str) -> String {
 }
 
 /// A request of `method` for `https://{host}:{port}{path}`, connecting to 127.0.0.1.
-pub fn request_to(server: &TestServer, method: &str, host: &str, path: &str) -> Request {
+pub(crate) fn request_to(server: &TestServer, method: &str, host: &str, path: &str) -> Request {
     Request {
         method: method.into(),
         url: url_for(host, server.port(), path),
@@ -70,11 +71,11 @@ pub fn request_to(server: &TestServer, method: &str, host: &str, path: &str) -> 
 }
 
 /// GET `host` on `server` through a context of `client`; the response with its whole body.
-pub fn fetch(
-    client: &mut Client,
+pub(crate) fn fetch(
+    client: &mut ClientInstance,
     verified: bool,
     request: &Request,
-) -> Result<(Response, Vec<u8>), ErrorCode> {
+) -> Result<(ResponseHandle, Vec<u8>), ErrorCode> {
     let context = if verified {
         client.default_context().expect("no trap")?
     } else {

@@ -1,9 +1,9 @@
 //! The trust import: no usable anchors is an error before any connection, there is no
 //! fallback, and anchors the caller supplies replace the host's instead of joining them.
 
-use host_test::pki::{LeafSpec, Pki};
-use host_test::server::{self, TestServer, Versions};
-use host_test::{CertificateError, ContextOptions, ErrorCode, TrustAnchors};
+use verified_https_host::{CertificateError, ContextOptions, ErrorCode, HostTrust, TrustAnchors};
+use verified_https_testkit::pki::{LeafSpec, Pki};
+use verified_https_testkit::server::{self, TestServer, Versions};
 
 use crate::support::{client, fetch, request_to};
 
@@ -16,7 +16,7 @@ fn good_server(pki: &Pki) -> TestServer {
 }
 
 /// The default context must fail with trust-store-unavailable, and the server sees nothing.
-fn assert_no_default_context(trust: Result<Vec<Vec<u8>>, String>) {
+fn assert_no_default_context(trust: HostTrust) {
     let pki = Pki::new("no-trust");
     let server = good_server(&pki);
     let mut client = client(trust);
@@ -48,22 +48,24 @@ fn assert_no_default_context(trust: Result<Vec<Vec<u8>>, String>) {
 
 #[test]
 fn trust_import_error_is_trust_store_unavailable_before_any_connection() {
-    assert_no_default_context(Err("no bundle on this host".into()));
+    assert_no_default_context(HostTrust::Unavailable("no bundle on this host".into()));
 }
 
 #[test]
 fn empty_trust_anchor_list_is_trust_store_unavailable_before_any_connection() {
-    assert_no_default_context(Ok(vec![]));
+    assert_no_default_context(HostTrust::Anchors(vec![]));
 }
 
 #[test]
 fn garbage_trust_anchor_is_trust_store_unavailable_before_any_connection() {
-    assert_no_default_context(Ok(vec![b"definitely not DER".to_vec()]));
+    assert_no_default_context(HostTrust::Anchors(vec![b"definitely not DER".to_vec()]));
 }
 
 #[test]
 fn host_error_message_reaches_the_caller() {
-    let mut client = client(Err("SSL_CERT_FILE=/x: no such file".into()));
+    let mut client = client(HostTrust::Unavailable(
+        "SSL_CERT_FILE=/x: no such file".into(),
+    ));
     let Err(ErrorCode::TrustStoreUnavailable(why)) = client.default_context().expect("no trap")
     else {
         panic!("expected trust-store-unavailable");
@@ -75,7 +77,7 @@ fn host_error_message_reaches_the_caller() {
 fn unverified_context_does_not_consult_the_trust_store() {
     let pki = Pki::new("unverified-no-trust");
     let server = good_server(&pki);
-    let mut client = client(Err("none".into()));
+    let mut client = client(HostTrust::Unavailable("none".into()));
     let (response, _) = fetch(
         &mut client,
         false,
@@ -90,12 +92,12 @@ fn unverified_context_does_not_consult_the_trust_store() {
 fn caller_pem_roots_verify_without_the_host_store() {
     let pki = Pki::new("caller-pem");
     let server = good_server(&pki);
-    let mut client = client(Err("the host has none".into()));
+    let mut client = client(HostTrust::Unavailable("the host has none".into()));
     let context = client
         .context(&ContextOptions {
             trust_anchors: TrustAnchors::Pem(pki.root_pem().into_bytes()),
             revocation_lists: Vec::new(),
-            limits: host_test::default_limits(),
+            limits: verified_https_host::default_limits(),
         })
         .expect("no trap")
         .expect("PEM roots are accepted");
@@ -112,12 +114,12 @@ fn caller_roots_replace_the_host_roots_instead_of_joining_them() {
     let host_pki = Pki::new("host");
     let caller_pki = Pki::new("caller");
     let server = good_server(&host_pki);
-    let mut client = client(Ok(vec![host_pki.root_der()]));
+    let mut client = client(HostTrust::Anchors(vec![host_pki.root_der()]));
     let context = client
         .context(&ContextOptions {
             trust_anchors: TrustAnchors::Der(vec![caller_pki.root_der()]),
             revocation_lists: Vec::new(),
-            limits: host_test::default_limits(),
+            limits: verified_https_host::default_limits(),
         })
         .expect("no trap")
         .expect("DER roots are accepted");
@@ -133,7 +135,7 @@ fn caller_roots_replace_the_host_roots_instead_of_joining_them() {
 
 #[test]
 fn caller_garbage_roots_are_invalid_trust_anchors() {
-    let mut client = client(Ok(vec![]));
+    let mut client = client(HostTrust::Anchors(vec![]));
     for anchors in [
         TrustAnchors::Pem(b"-----BEGIN CERTIFICATE-----\nnot base64\n".to_vec()),
         TrustAnchors::Pem(b"no PEM at all".to_vec()),
@@ -144,7 +146,7 @@ fn caller_garbage_roots_are_invalid_trust_anchors() {
             .context(&ContextOptions {
                 trust_anchors: anchors,
                 revocation_lists: Vec::new(),
-                limits: host_test::default_limits(),
+                limits: verified_https_host::default_limits(),
             })
             .expect("no trap")
             .expect_err("garbage is refused");

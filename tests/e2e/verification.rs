@@ -5,9 +5,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use host_test::pki::{self, Leaf, LeafSpec, Pki};
-use host_test::server::{self, TestServer, Versions};
-use host_test::{CertificateError, ErrorCode, TlsInfo};
+use verified_https_host::{CertificateError, ErrorCode, HostTrust, TlsInfo};
+use verified_https_testkit::pki::{self, Leaf, LeafSpec, Pki};
+use verified_https_testkit::server::{self, TestServer, Versions};
 
 use crate::support::{client, client_at, fetch, request_to};
 
@@ -35,7 +35,7 @@ impl Case {
     /// the error. Then checks the unverified context succeeds and says it did not verify.
     fn run(&self, pki: &Pki) -> Result<TlsInfo, ErrorCode> {
         let server = TestServer::https(&self.leaf, self.versions, server::fixed(200, b"matrix"));
-        let trust = Ok(vec![pki.root_der()]);
+        let trust = HostTrust::Anchors(vec![pki.root_der()]);
         let mut client = match self.clock {
             Some(time) => client_at(trust, time),
             None => client(trust),
@@ -245,7 +245,7 @@ fn unverified_context_still_checks_the_handshake_signature() {
         Some(server::impostor_config(&genuine, &impostor)),
         server::fixed(200, b"should never be read"),
     );
-    let mut client = client(Ok(vec![pki.root_der()]));
+    let mut client = client(HostTrust::Anchors(vec![pki.root_der()]));
     let request = request_to(&server, "GET", "good.test", "/");
     for verified in [true, false] {
         let err = fetch(&mut client, verified, &request).unwrap_err();
@@ -291,9 +291,9 @@ fn a_remembered_chain_is_verified_again_outside_its_validity_and_for_another_nam
     let pki = Pki::new("remembered");
     let leaf = pki.leaf(&LeafSpec::new(&["good.test"]));
     let server = TestServer::https(&leaf, Versions::Both, server::fixed(200, b"again"));
-    let mut client = client_at(Ok(vec![pki.root_der()]), unix(2050, 1, 1));
+    let mut client = client_at(HostTrust::Anchors(vec![pki.root_der()]), unix(2050, 1, 1));
     let context = client.default_context().expect("no trap").expect("context");
-    let fetch = |client: &mut host_test::host::Client, host: &str| {
+    let fetch = |client: &mut verified_https_host::ClientInstance, host: &str| {
         let response = client
             .send(context, &request_to(&server, "GET", host, "/"))
             .expect("no trap")?;

@@ -35,6 +35,11 @@ test('a certificate for another name is refused with name-mismatch', async () =>
         assert.equal(err.payload.tag, 'tls-certificate-error');
         assert.equal(err.payload.val.tag, 'name-mismatch');
         assert.equal(err.payload.val.val.expected, '127.0.0.1');
+        assert.ok(err instanceof https.HttpsError);
+        assert.match(
+          err.message,
+          /^certificate verify failed: hostname mismatch, certificate is not valid for '127\.0\.0\.1'/,
+        );
         return true;
       },
     );

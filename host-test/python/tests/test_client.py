@@ -22,6 +22,10 @@ def test_another_name_is_refused_naming_expected_and_presented(pki):
     mismatch = refused.value.payload.payload
     assert getattr(mismatch, "expected") == "wrong.test"
     assert getattr(mismatch, "presented") == ["good.test"]
+    assert str(refused.value) == (
+        "certificate verify failed: hostname mismatch, certificate is not valid for "
+        "'wrong.test' (it is valid for good.test)"
+    )
 
 
 def test_no_trust_is_an_error_not_a_fallback(pki):

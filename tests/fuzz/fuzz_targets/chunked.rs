@@ -2,9 +2,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use verified_https::body::BodyDecoder;
+use verified_https::http1::framing::BodyDecoder;
 use verified_https::limits::Limits;
-use verified_https::response::BodyFraming;
+use verified_https::http1::head::BodyFraming;
 
 fn decode(pieces: &[&[u8]]) -> Option<(Vec<u8>, bool)> {
     let mut decoder = BodyDecoder::new(BodyFraming::Chunked, &Limits::default()).ok()?;

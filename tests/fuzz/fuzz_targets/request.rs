@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use verified_https::request::Request;
+use verified_https::http1::Request;
 use verified_https::target::Target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use verified_https::body::BodyDecoder;
+use verified_https::http1::framing::BodyDecoder;
 use verified_https::limits::Limits;
-use verified_https::response::{BodyFraming, take_final_head};
+use verified_https::http1::head::{BodyFraming, take_final_head};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&read_size, stream)) = data.split_first() else { return };

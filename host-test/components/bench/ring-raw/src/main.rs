@@ -1,0 +1,105 @@
+//! The ceilings inside wasm: ring's primitives with no TLS, HTTP or I/O around them.
+//! `ring-raw MIB` opens MIB MiB of 16 KiB records with each AEAD and prints one line per AEAD,
+//! `NAME BYTES NANOS`; then times the public-key operations of a handshake and prints
+//! `NAME OPERATIONS NANOS` for an X25519 key exchange (key generation and agreement) and a
+//! P-256 ECDSA signature check.
+
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark guest: a failed setup stops it with the reason"
+)]
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use ring::aead::{AES_128_GCM, Aad, Algorithm, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
+use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, X25519};
+use ring::rand::SystemRandom;
+use ring::signature::{self, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+
+/// Public-key operations timed per kind.
+const OPERATIONS: u32 = 200;
+
+/// The plaintext of a full TLS record.
+const RECORD: usize = 16 * 1024;
+
+fn main() -> ExitCode {
+    let Some(mib) = std::env::args()
+        .nth(1)
+        .and_then(|m| m.parse::<usize>().ok())
+    else {
+        eprintln!("usage: ring-raw MIB");
+        return ExitCode::FAILURE;
+    };
+    for (name, algorithm) in [
+        ("chacha20-poly1305", &CHACHA20_POLY1305),
+        ("aes-128-gcm", &AES_128_GCM),
+    ] {
+        let nanos = open_records(algorithm, mib * 1024 * 1024 / RECORD);
+        println!("{name} {} {nanos}", mib * 1024 * 1024);
+    }
+    println!("x25519 {OPERATIONS} {}", x25519_exchanges(OPERATIONS));
+    println!(
+        "p256-verify {OPERATIONS} {}",
+        p256_verifications(OPERATIONS)
+    );
+    ExitCode::SUCCESS
+}
+
+/// A client's share of `count` X25519 exchanges: a key pair, and agreement with a peer's key.
+fn x25519_exchanges(count: u32) -> u128 {
+    let rng = SystemRandom::new();
+    let peer = EphemeralPrivateKey::generate(&X25519, &rng).expect("key");
+    let peer_public = peer.compute_public_key().expect("public key");
+    let start = Instant::now();
+    for _ in 0..count {
+        let ours = EphemeralPrivateKey::generate(&X25519, &rng).expect("key");
+        std::hint::black_box(ours.compute_public_key().expect("public key"));
+        let theirs = UnparsedPublicKey::new(&X25519, peer_public.as_ref());
+        agreement::agree_ephemeral(ours, &theirs, |secret| {
+            std::hint::black_box(secret.len());
+        })
+        .expect("agreement");
+    }
+    start.elapsed().as_nanos()
+}
+
+/// `count` checks of one P-256 ECDSA signature (a CertificateVerify or a certificate's).
+fn p256_verifications(count: u32) -> u128 {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("key");
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+        .expect("key");
+    let message = [0x42u8; 130];
+    let signed = key.sign(&rng, &message).expect("signature");
+    let public =
+        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, key.public_key());
+    let start = Instant::now();
+    for _ in 0..count {
+        public
+            .verify(&message, signed.as_ref())
+            .expect("a good signature verifies");
+    }
+    start.elapsed().as_nanos()
+}
+
+/// Opens `records` sealed records of `RECORD` bytes (each copied into place first, as a TLS
+/// client copies received records); the nanoseconds it took.
+fn open_records(algorithm: &'static Algorithm, records: usize) -> u128 {
+    let key_bytes = vec![7u8; algorithm.key_len()];
+    let key = LessSafeKey::new(UnboundKey::new(algorithm, &key_bytes).expect("key length"));
+    let nonce = || Nonce::assume_unique_for_key([9; 12]);
+    let mut sealed = vec![0x5a; RECORD];
+    key.seal_in_place_append_tag(nonce(), Aad::empty(), &mut sealed)
+        .expect("seal");
+    let mut working = sealed.clone();
+    let start = Instant::now();
+    for _ in 0..records {
+        working.copy_from_slice(&sealed);
+        let plain = key
+            .open_in_place(nonce(), Aad::empty(), &mut working)
+            .expect("a record sealed with the same key opens");
+        std::hint::black_box(plain);
+    }
+    start.elapsed().as_nanos()
+}

@@ -1,0 +1,246 @@
+//! The fetch `https-get` makes with the decisions of [`super`]: load the component, instantiate
+//! it with the chosen trust, send, and write the response where the flags say (with `-v`, TLS
+//! details on stderr; with `--json`, metadata on stdout; with `-o` at a terminal, progress).
+
+use std::io::Write;
+use std::time::Instant;
+
+use super::{Args, Failure, build_request, exit, trust_choice};
+use crate::certificates::summarize;
+use crate::config::{HostConfig, HostRevocationLists, NetworkPolicy};
+use crate::instance::{ClientInstance, ResponseHandle};
+use crate::runtime::{self, Runtime};
+use crate::trust_store;
+
+/// Fetches `args.url` as the flags say; what failed, with its exit code, otherwise.
+pub fn run(args: &Args) -> Result<(), Failure> {
+    let started = Instant::now();
+    let verbose = args.is_verbose();
+    let component = args
+        .component
+        .clone()
+        .unwrap_or_else(runtime::default_component_path);
+    let cache = runtime::default_cache_dir();
+    let (runtime, loaded_from) = Runtime::load(&component, cache.as_deref())?;
+    if verbose {
+        eprintln!(
+            "* component {} ({loaded_from:?}) in {:?}",
+            component.display(),
+            started.elapsed()
+        );
+    }
+
+    let choice = trust_choice(args)?;
+    // The host's trust store is only consulted by the default context.
+    let host_trust = choice.host_trust(trust_store::discover, |store| {
+        if verbose {
+            eprintln!(
+                "* trust store: {} ({} certificates)",
+                store.origin,
+                store.certificates.len()
+            );
+        }
+    });
+    let mut client = ClientInstance::new(
+        &runtime,
+        HostConfig {
+            trust: host_trust,
+            revocation_lists: HostRevocationLists::default(),
+            network: NetworkPolicy::Any,
+            wall_clock: None,
+            inherit_stderr: true,
+            preopens: Vec::new(),
+        },
+    )?;
+    let context = match choice.context_options(args.max_filesize) {
+        Some(options) => client
+            .context(&options)?
+            .map_err(|err| Failure::from_error(&mut client, &err))?,
+        None => {
+            eprintln!(
+                "https-get: WARNING: --insecure: the server's certificate and host name are NOT verified"
+            );
+            client.unverified_context()?
+        }
+    };
+
+    let request = build_request(args)?;
+    let response = client
+        .send(context, &request)?
+        .map_err(|err| Failure::from_error(&mut client, &err))?;
+    if verbose {
+        report_response(&response, started);
+    }
+    if args.fail && response.status >= 400 {
+        return Err(Failure::new(
+            exit::HTTP_ERROR,
+            format!(
+                "the requested URL returned error: {} {}",
+                response.status, response.reason
+            ),
+        ));
+    }
+    let body_bytes = write_response(args, &mut client, &response)?;
+    if args.json {
+        println!("{}", metadata(&response, body_bytes));
+    }
+    Ok(())
+}
+
+/// The response's metadata as JSON (`--json`).
+fn metadata(response: &ResponseHandle, body_bytes: u64) -> serde_json::Value {
+    let headers: Vec<_> = response
+        .headers
+        .iter()
+        .map(|h| serde_json::json!([h.name, String::from_utf8_lossy(&h.value)]))
+        .collect();
+    let tls = response.tls.as_ref().map(|tls| {
+        let chain: Vec<_> = tls
+            .peer_certificates
+            .iter()
+            .map(|der| serde_json::to_value(summarize(der)).unwrap_or_default())
+            .collect();
+        serde_json::json!({
+            "version": tls.version,
+            "cipher_suite": tls.cipher_suite,
+            "alpn": tls.alpn,
+            "verified": tls.verified,
+            "chain": chain,
+        })
+    });
+    serde_json::json!({
+        "url": response.url,
+        "status": response.status,
+        "reason": response.reason,
+        "headers": headers,
+        "tls": tls,
+        "body_bytes": body_bytes,
+    })
+}
+
+fn report_response(response: &ResponseHandle, started: Instant) {
+    match &response.tls {
+        Some(tls) => {
+            eprintln!(
+                "* {} {}, ALPN {}, verified: {}",
+                tls.version,
+                tls.cipher_suite,
+                tls.alpn.as_deref().unwrap_or("none"),
+                if tls.verified { "yes" } else { "NO" }
+            );
+            eprintln!(
+                "* server presented {} certificate(s):",
+                tls.peer_certificates.len()
+            );
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            for (i, der) in tls.peer_certificates.iter().enumerate() {
+                match summarize(der) {
+                    Some(c) => eprintln!(
+                        "*   {i} subject: {}\n*     issuer: {}\n*     names: {}\n*     expires: {} (in {} days)",
+                        c.subject,
+                        c.issuer,
+                        if c.names.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            c.names.join(", ")
+                        },
+                        c.not_after,
+                        (c.not_after_unix - now).div_euclid(86_400)
+                    ),
+                    None => eprintln!("*   {i} (not parseable here)"),
+                }
+            }
+        }
+        None => eprintln!("* plain HTTP: not encrypted, not verified"),
+    }
+    eprintln!(
+        "< {} {} ({:?})",
+        response.status,
+        response.reason,
+        started.elapsed()
+    );
+}
+
+/// Writes the body (and with -i the head) where it goes; the body's size. With -o FILE at a
+/// terminal, a progress bar on stderr.
+fn write_response(
+    args: &Args,
+    client: &mut ClientInstance,
+    response: &ResponseHandle,
+) -> Result<u64, Failure> {
+    let mut out: Box<dyn Write> = match (&args.output, args.json) {
+        (Some(path), _) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| {
+                Failure::new(
+                    exit::WRITE_ERROR,
+                    format!("cannot write {}: {e}", path.display()),
+                )
+            })?,
+        )),
+        (None, true) => Box::new(std::io::sink()),
+        (None, false) => Box::new(std::io::stdout().lock()),
+    };
+    let write_failed =
+        |e: std::io::Error| Failure::new(exit::WRITE_ERROR, format!("failure writing output: {e}"));
+    if args.include {
+        let mut head = format!("HTTP/1.1 {} {}\r\n", response.status, response.reason).into_bytes();
+        for header in &response.headers {
+            head.extend_from_slice(header.name.as_bytes());
+            head.extend_from_slice(b": ");
+            head.extend_from_slice(&header.value);
+            head.extend_from_slice(b"\r\n");
+        }
+        head.extend_from_slice(b"\r\n");
+        out.write_all(&head).map_err(write_failed)?;
+    }
+    let progress = progress_bar(args, response);
+    let mut written = 0u64;
+    while let Some(piece) = client
+        .read_body(response, 256 * 1024)?
+        .map_err(|err| Failure::from_error(client, &err))?
+    {
+        out.write_all(&piece).map_err(write_failed)?;
+        written += piece.len() as u64;
+        if let Some(bar) = &progress {
+            bar.set_position(written);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish();
+    }
+    out.flush().map_err(write_failed)?;
+    Ok(written)
+}
+
+/// A progress bar for a download to a file at a terminal (sized by Content-Length if sent).
+fn progress_bar(args: &Args, response: &ResponseHandle) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if args.output.is_none() || args.silent || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let length = response
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .and_then(|h| {
+            std::str::from_utf8(&h.value)
+                .ok()?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        });
+    let bar = match length {
+        Some(length) => indicatif::ProgressBar::new(length).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bytes:>10} / {total_bytes} {wide_bar} {bytes_per_sec} ETA {eta}",
+            )
+            .ok()?,
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {bytes} {bytes_per_sec}").ok()?,
+        ),
+    };
+    Some(bar)
+}

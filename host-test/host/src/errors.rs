@@ -1,0 +1,32 @@
+//! The component's `error-code` for scripts: curl's exit code. (For people, the component words
+//! each error itself: [`ClientInstance::describe_error`](crate::ClientInstance::describe_error).)
+
+use crate::ErrorCode;
+
+/// curl's exit code for an error (DESIGN.md: 3 bad URL, 6 resolve, 7 connect, 8 malformed reply,
+/// 18 truncated, 28 timeout, 35 TLS, 56 receive, 60 certificate, 77 trust store; and curl's 63
+/// for a body over the size limit, 47 for too many redirects, 1 for a refused https-to-http
+/// redirect).
+pub fn exit_code(err: &ErrorCode) -> u8 {
+    match err {
+        ErrorCode::InvalidUrl(_) => 3,
+        ErrorCode::InvalidRequest(_) => 2,
+        ErrorCode::TrustStoreUnavailable(_) | ErrorCode::InvalidTrustAnchors(_) => 77,
+        ErrorCode::DnsError(_) => 6,
+        ErrorCode::ConnectionRefused(_) | ErrorCode::DestinationUnavailable(_) => 7,
+        ErrorCode::ConnectionTimeout | ErrorCode::HttpResponseTimeout => 28,
+        ErrorCode::TlsCertificateError(_) => 60,
+        ErrorCode::TlsAlertReceived(_) | ErrorCode::TlsProtocolError(_) => 35,
+        ErrorCode::HttpProtocolError(_)
+        | ErrorCode::HttpResponseHeaderSectionSize(_)
+        | ErrorCode::HttpResponseHeaderCount(_)
+        | ErrorCode::HttpResponseStatusLineSize(_)
+        | ErrorCode::HttpResponseChunkLineSize(_) => 8,
+        ErrorCode::HttpResponseBodySize(_) => 63,
+        ErrorCode::HttpResponseIncomplete(_) => 18,
+        ErrorCode::ConnectionTerminated(_) => 56,
+        ErrorCode::TooManyRedirects(_) => 47,
+        ErrorCode::InsecureRedirect(_) => 1,
+        ErrorCode::InternalError(_) => 1,
+    }
+}

@@ -1,0 +1,98 @@
+//! A connection as the HTTP layer sees it: plain TCP for `http://`, TLS over it for
+//! `https://`. It opens (connects TLS for the target's name), writes, and reads, saying how a
+//! stream ended; HTTP framing is not its business.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use rustls::ClientConfig;
+use rustls_pki_types::ServerName;
+
+use crate::error::{Error, Result};
+use crate::net::{Phase, transport_error};
+use crate::target::{Host, Scheme, Target};
+use crate::tls::TlsInfo;
+use crate::tls::stream::{Plaintext, TlsStream};
+
+/// A connection that carries exchanges: plain TCP or TLS over it.
+pub enum Channel<T> {
+    /// `http://`: bytes as they are.
+    Plain(T),
+    /// `https://`: rustls over the transport.
+    Tls(Box<TlsStream<T>>),
+}
+
+/// What one read from a channel gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Some bytes.
+    Data(usize),
+    /// The peer ended the stream properly (TLS close_notify, or TCP FIN on plain HTTP).
+    CleanEnd,
+    /// The stream ended without close_notify.
+    UncleanEnd,
+}
+
+impl<T: Read + Write> Channel<T> {
+    /// Opens a channel for `target` over a connected transport; for https, performs the TLS
+    /// handshake with `config`, verifying (or not) as it says.
+    pub fn open(target: &Target, io: T, config: Option<Arc<ClientConfig>>) -> Result<Self> {
+        match (target.scheme, config) {
+            (Scheme::Http, _) => Ok(Channel::Plain(io)),
+            (Scheme::Https, Some(config)) => {
+                let name = match &target.host {
+                    Host::Name(name) => ServerName::try_from(name.clone())
+                        .map_err(|e| Error::InvalidUrl(format!("host {name}: {e}")))?,
+                    Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
+                };
+                Ok(Channel::Tls(Box::new(TlsStream::connect(
+                    config, name, io,
+                )?)))
+            }
+            (Scheme::Https, None) => {
+                Err(Error::Internal("https without a TLS configuration".into()))
+            }
+        }
+    }
+
+    /// The transport under the channel (to change its time limits between phases).
+    pub fn transport_mut(&mut self) -> &mut T {
+        match self {
+            Channel::Plain(io) => io,
+            Channel::Tls(tls) => tls.transport_mut(),
+        }
+    }
+
+    /// The TLS details, for TLS channels.
+    pub fn tls_info(&self, verified: bool) -> Option<TlsInfo> {
+        match self {
+            Channel::Plain(_) => None,
+            Channel::Tls(tls) => Some(tls.info(verified)),
+        }
+    }
+
+    /// Sends all of `data`.
+    pub fn write_all(&mut self, data: &[u8]) -> Result<()> {
+        let sent = match self {
+            Channel::Plain(io) => io.write_all(data).and_then(|()| io.flush()),
+            Channel::Tls(tls) => tls.write_all(data),
+        };
+        sent.map_err(|e| transport_error(Phase::Sending, e))
+    }
+
+    /// Reads what arrives next into `buf`.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<Received> {
+        match self {
+            Channel::Plain(io) => match io.read(buf) {
+                Ok(0) => Ok(Received::CleanEnd),
+                Ok(n) => Ok(Received::Data(n)),
+                Err(e) => Err(transport_error(Phase::Receiving, e)),
+            },
+            Channel::Tls(tls) => Ok(match tls.read(buf)? {
+                Plaintext::Data(n) => Received::Data(n),
+                Plaintext::CloseNotify => Received::CleanEnd,
+                Plaintext::Truncated => Received::UncleanEnd,
+            }),
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The client: sends requests through a [`Network`] it is given, keeping idle connections per
+//! origin ([`pool`]), following redirects as asked ([`redirect`]), and sending an idempotent
+//! request again when the server had closed the idle connection it went out on. The glue runs
+//! it over `wasi:sockets`; [`crate::std_net`] runs the very same code over `std::net` (tests
+//! and the benchmarks' native reference).
+
+pub mod pool;
+pub mod redirect;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::channel::Channel;
+use crate::error::{Error, Result};
+use crate::http1::{self, Exchange, Request, ResponseHead};
+use crate::limits::Limits;
+use crate::net::{Deadline, Network, TimeLimits};
+use crate::target::{Scheme, Target};
+use crate::tls::{Policy, TlsInfo};
+use pool::{Origin, Pool};
+use redirect::RedirectPolicy;
+
+/// How long each part of a request may take, in milliseconds (none: no limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Resolving the name and connecting.
+    pub connect_ms: Option<u64>,
+    /// The TLS handshake.
+    pub handshake_ms: Option<u64>,
+    /// The longest silence while sending or receiving.
+    pub read_ms: Option<u64>,
+    /// The whole request, from connecting to the last byte of the body (today each followed
+    /// redirect starts its own).
+    pub total_ms: Option<u64>,
+}
+
+/// Connect to `address` instead of resolving `host` (for `host:port`), like curl's `--resolve`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOverride {
+    /// The host as written in URLs.
+    pub host: String,
+    /// The port it applies to.
+    pub port: u16,
+    /// The address to connect to.
+    pub address: String,
+}
+
+/// How one request is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SendOptions {
+    /// Time limits.
+    pub timeouts: Timeouts,
+    /// Addresses to use instead of resolving.
+    pub connect_overrides: Vec<ConnectOverride>,
+    /// Redirects to follow (none: 3xx responses are returned as they are).
+    pub redirects: Option<RedirectPolicy>,
+}
+
+/// The idle connections of a client, shared with its responses.
+type SharedPool<N> = Rc<RefCell<Pool<Channel<<N as Network>::Stream>>>>;
+
+/// A client: a TLS policy, response limits and the idle connections its requests reuse.
+pub struct Client<N: Network> {
+    network: N,
+    policy: Policy,
+    limits: Limits,
+    pool: SharedPool<N>,
+}
+
+impl<N: Network> Client<N> {
+    /// A client that connects through `network` with `policy` and `limits`.
+    pub fn new(network: N, policy: Policy, limits: Limits) -> Self {
+        Client {
+            network,
+            policy,
+            limits,
+            pool: Rc::default(),
+        }
+    }
+
+    /// The TLS policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Sends `request` to `url`, following redirects as `options` say.
+    pub fn send(&self, url: &str, request: Request, options: &SendOptions) -> Result<Response<N>> {
+        let mut url = url.to_owned();
+        let mut request = request;
+        let mut followed = 0;
+        loop {
+            let response = self.send_once(&url, &request, options)?;
+            let Some(policy) = &options.redirects else {
+                return Ok(response);
+            };
+            let location = response.head.values("location").next();
+            match redirect::next_request(
+                &url,
+                &request,
+                response.head.status,
+                location,
+                policy,
+                followed,
+            )? {
+                None => return Ok(response),
+                Some((next_url, next_request)) => {
+                    (url, request) = (next_url, next_request);
+                    followed += 1;
+                }
+            }
+        }
+    }
+
+    /// Sends one request, on an idle connection to its origin if there is one.
+    fn send_once(
+        &self,
+        url: &str,
+        request: &Request,
+        options: &SendOptions,
+    ) -> Result<Response<N>> {
+        let target = Target::parse(url)?;
+        let timeouts = options.timeouts;
+        let after = |ms: Option<u64>| ms.map(|ms| Deadline::after_millis(self.network.now(), ms));
+        let total = after(timeouts.total_ms);
+        let host = target.host_text();
+        let address = options
+            .connect_overrides
+            .iter()
+            .find(|o| o.port == target.port && same_host(&o.host, &host))
+            .map_or(host.clone(), |o| o.address.clone());
+        let origin = Origin {
+            scheme: match target.scheme {
+                Scheme::Https => "https",
+                Scheme::Http => "http",
+            },
+            host,
+            port: target.port,
+            address,
+        };
+        let verifies = self.policy.verifies();
+        let exchange_over =
+            |channel| http1::exchange(channel, &target, request, verifies, &self.limits);
+
+        let idle = self.pool.borrow_mut().take(&origin, self.network.now());
+        if let Some(mut channel) = idle {
+            N::set_limits(
+                channel.transport_mut(),
+                TimeLimits {
+                    total,
+                    phase: None,
+                    idle_ms: timeouts.read_ms,
+                },
+            );
+            match exchange_over(channel) {
+                Ok(response) => return Ok(self.response(url, response, origin)),
+                // The server closed the idle connection before it saw the request: send the
+                // request again on a new connection if that cannot do harm.
+                Err(Error::ConnectionTerminated(_)) if request.is_idempotent() => {}
+                Err(err) => return Err(err),
+            }
+        }
+
+        let connect_deadline = Deadline::earliest(after(timeouts.connect_ms), total);
+        let mut tcp = self
+            .network
+            .connect(&origin.address, target.port, connect_deadline)?;
+        let mut limits = TimeLimits {
+            total,
+            phase: after(timeouts.handshake_ms),
+            idle_ms: timeouts.read_ms,
+        };
+        N::set_limits(&mut tcp, limits);
+        let mut channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
+        limits.phase = None;
+        N::set_limits(channel.transport_mut(), limits);
+        let response = exchange_over(channel)?;
+        Ok(self.response(url, response, origin))
+    }
+
+    fn response(&self, url: &str, response: Exchange<N::Stream>, origin: Origin) -> Response<N> {
+        Response {
+            url: url.to_owned(),
+            head: response.head.clone(),
+            tls: response.tls.clone(),
+            body: Some(response),
+            network: self.network.clone(),
+            pool: self.pool.clone(),
+            origin,
+        }
+    }
+}
+
+/// Whether an override's host names the URL's host: names without regard to case, IP
+/// literals by value (so `2001:DB8::1` and `[2001:db8::1]` match).
+fn same_host(written: &str, url_host: &str) -> bool {
+    let bare = written.trim_start_matches('[').trim_end_matches(']');
+    match (
+        bare.parse::<std::net::IpAddr>(),
+        url_host.parse::<std::net::IpAddr>(),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => bare.eq_ignore_ascii_case(url_host),
+    }
+}
+
+/// A response whose head has arrived; its body is read in pieces, and once it is complete the
+/// connection goes back to the client's idle connections if it can carry another request.
+pub struct Response<N: Network> {
+    /// The URL this response is for (after redirects).
+    pub url: String,
+    /// The final response head.
+    pub head: ResponseHead,
+    /// TLS details, for https.
+    pub tls: Option<TlsInfo>,
+    /// The body still arriving; `None` once complete or failed.
+    body: Option<Exchange<N::Stream>>,
+    network: N,
+    pool: SharedPool<N>,
+    origin: Origin,
+}
+
+impl<N: Network> Response<N> {
+    /// Reads at most `max` bytes of the body; `None` once it is complete. An error ends the
+    /// body (and its connection).
+    pub fn read_body(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
+        let Some(body) = self.body.as_mut() else {
+            return Ok(None);
+        };
+        match body.read_body(max) {
+            Ok(None) => {
+                if let Some(channel) = self.body.take().and_then(Exchange::into_idle_channel) {
+                    let now = self.network.now();
+                    self.pool
+                        .borrow_mut()
+                        .put(self.origin.clone(), channel, now);
+                }
+                Ok(None)
+            }
+            Ok(Some(piece)) => Ok(Some(piece)),
+            Err(err) => {
+                self.body = None;
+                Err(err)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_hosts_match_names_without_case_and_ip_literals_by_value() {
+        assert!(same_host("Example.TEST", "example.test"));
+        assert!(same_host("[2001:DB8::1]", "2001:db8::1"));
+        assert!(same_host("2001:db8:0::1", "2001:db8::1"));
+        assert!(!same_host("other.test", "example.test"));
+    }
+}

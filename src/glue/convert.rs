@@ -1,0 +1,205 @@
+//! Conversions between the WIT types and the core's, each in one place: requests and options
+//! in, responses' TLS details and errors out (and errors back in, for `describe-error`).
+
+use super::wit;
+use crate::client::redirect::RedirectPolicy;
+use crate::client::{ConnectOverride, SendOptions, Timeouts};
+use crate::error::{CertificateError, Error};
+use crate::http1::Request;
+use crate::limits::Limits;
+use crate::tls::TlsInfo;
+use crate::trust::TrustChoice;
+
+/// The core's trust choice from the WIT `trust-anchors`.
+pub(super) fn trust_choice(anchors: wit::TrustAnchors) -> TrustChoice {
+    match anchors {
+        wit::TrustAnchors::Host => TrustChoice::Host,
+        wit::TrustAnchors::Pem(pem) => TrustChoice::Pem(pem),
+        wit::TrustAnchors::Der(certs) => TrustChoice::Der(certs),
+    }
+}
+
+/// The core's limits from the WIT record: absent fields take the defaults.
+pub(super) fn core_limits(limits: &wit::Limits) -> Limits {
+    let default = Limits::default();
+    let size = |value: Option<u32>, default: usize| value.map_or(default, |v| v as usize);
+    Limits {
+        header_section_bytes: size(
+            limits.max_header_section_bytes,
+            default.header_section_bytes,
+        ),
+        header_count: size(limits.max_header_count, default.header_count),
+        status_line_bytes: size(limits.max_status_line_bytes, default.status_line_bytes),
+        chunk_line_bytes: size(limits.max_chunk_line_bytes, default.chunk_line_bytes),
+        body_bytes: limits.max_body_bytes.or(default.body_bytes),
+    }
+}
+
+/// The core's request and send options from the WIT request.
+pub(super) fn core_request(request: wit::Request) -> (String, Request, SendOptions) {
+    let options = request.options;
+    let send_options = SendOptions {
+        timeouts: Timeouts {
+            connect_ms: options.connect_timeout_ms,
+            handshake_ms: options.handshake_timeout_ms,
+            read_ms: options.read_timeout_ms,
+            total_ms: options.timeout_ms,
+        },
+        connect_overrides: options
+            .connect_overrides
+            .into_iter()
+            .map(|o| ConnectOverride {
+                host: o.host,
+                port: o.port,
+                address: o.address,
+            })
+            .collect(),
+        redirects: options.redirects.map(|p| RedirectPolicy {
+            max_redirects: p.max_redirects,
+            allow_https_to_http: p.allow_https_to_http,
+        }),
+    };
+    let core = Request {
+        method: request.method,
+        headers: request
+            .headers
+            .into_iter()
+            .map(|h| (h.name, h.value))
+            .collect(),
+        body: request.body,
+    };
+    (request.url, core, send_options)
+}
+
+/// The TLS details as WIT has them.
+pub(super) fn wit_tls_info(info: TlsInfo) -> wit::TlsInfo {
+    wit::TlsInfo {
+        version: info.version,
+        cipher_suite: info.cipher_suite,
+        alpn: info.alpn,
+        verified: info.verified,
+        peer_certificates: info.peer_certificates,
+    }
+}
+
+/// The one mapping from the core's errors to the WIT `error-code`.
+pub(super) fn wit_error(err: Error) -> wit::ErrorCode {
+    use wit::ErrorCode as W;
+    match err {
+        Error::InvalidUrl(why) => W::InvalidUrl(why),
+        Error::InvalidRequest(why) => W::InvalidRequest(why),
+        Error::TrustStoreUnavailable(why) => W::TrustStoreUnavailable(why),
+        Error::InvalidTrustAnchors(why) => W::InvalidTrustAnchors(why),
+        Error::Dns(why) => W::DnsError(why),
+        Error::ConnectionRefused(why) => W::ConnectionRefused(why),
+        Error::DestinationUnavailable(why) => W::DestinationUnavailable(why),
+        Error::ConnectionTimeout => W::ConnectionTimeout,
+        Error::Certificate(cert) => W::TlsCertificateError(wit_certificate_error(cert)),
+        Error::TlsAlert(alert) => W::TlsAlertReceived(alert),
+        Error::TlsProtocol(why) => W::TlsProtocolError(why),
+        Error::HttpProtocol(why) => W::HttpProtocolError(why),
+        Error::HeaderSectionTooLarge(limit) => W::HttpResponseHeaderSectionSize(limit),
+        Error::TooManyHeaders(limit) => W::HttpResponseHeaderCount(limit),
+        Error::StatusLineTooLong(limit) => W::HttpResponseStatusLineSize(limit),
+        Error::ChunkLineTooLong(limit) => W::HttpResponseChunkLineSize(limit),
+        Error::BodyTooLarge(limit) => W::HttpResponseBodySize(limit),
+        Error::Incomplete(why) => W::HttpResponseIncomplete(why),
+        Error::ConnectionTerminated(why) => W::ConnectionTerminated(why),
+        Error::Timeout => W::HttpResponseTimeout,
+        Error::TooManyRedirects(limit) => W::TooManyRedirects(limit),
+        Error::InsecureRedirect(to) => W::InsecureRedirect(to),
+        Error::Internal(why) => W::InternalError(why),
+    }
+}
+
+/// The certificate error as WIT has it.
+fn wit_certificate_error(err: CertificateError) -> wit::CertificateError {
+    use wit::CertificateError as W;
+    match err {
+        CertificateError::UnknownIssuer => W::UnknownIssuer,
+        CertificateError::SelfSigned => W::SelfSigned,
+        CertificateError::Expired { time, not_after } => W::Expired(wit::ValidityPayload {
+            time_used: time,
+            limit: not_after,
+        }),
+        CertificateError::NotYetValid { time, not_before } => {
+            W::NotYetValid(wit::ValidityPayload {
+                time_used: time,
+                limit: not_before,
+            })
+        }
+        CertificateError::NameMismatch {
+            expected,
+            presented,
+        } => W::NameMismatch(wit::NameMismatchPayload {
+            expected,
+            presented,
+        }),
+        CertificateError::BadSignature => W::BadSignature,
+        CertificateError::UnsupportedSignatureAlgorithm => W::UnsupportedSignatureAlgorithm,
+        CertificateError::Revoked => W::Revoked,
+        CertificateError::InvalidPurpose => W::InvalidPurpose,
+        CertificateError::UnhandledCriticalExtension => W::UnhandledCriticalExtension,
+        CertificateError::BadEncoding => W::BadEncoding,
+        CertificateError::Other(why) => W::Other(why),
+    }
+}
+
+/// The core's error from the WIT `error-code`: the inverse of [`wit_error`], so that
+/// `describe-error` words an error exactly as the core does.
+pub(super) fn core_error(code: wit::ErrorCode) -> Error {
+    use wit::ErrorCode as W;
+    match code {
+        W::InvalidUrl(why) => Error::InvalidUrl(why),
+        W::InvalidRequest(why) => Error::InvalidRequest(why),
+        W::TrustStoreUnavailable(why) => Error::TrustStoreUnavailable(why),
+        W::InvalidTrustAnchors(why) => Error::InvalidTrustAnchors(why),
+        W::DnsError(why) => Error::Dns(why),
+        W::ConnectionRefused(why) => Error::ConnectionRefused(why),
+        W::DestinationUnavailable(why) => Error::DestinationUnavailable(why),
+        W::ConnectionTimeout => Error::ConnectionTimeout,
+        W::TlsCertificateError(cert) => Error::Certificate(core_certificate_error(cert)),
+        W::TlsAlertReceived(alert) => Error::TlsAlert(alert),
+        W::TlsProtocolError(why) => Error::TlsProtocol(why),
+        W::HttpProtocolError(why) => Error::HttpProtocol(why),
+        W::HttpResponseHeaderSectionSize(limit) => Error::HeaderSectionTooLarge(limit),
+        W::HttpResponseHeaderCount(limit) => Error::TooManyHeaders(limit),
+        W::HttpResponseStatusLineSize(limit) => Error::StatusLineTooLong(limit),
+        W::HttpResponseChunkLineSize(limit) => Error::ChunkLineTooLong(limit),
+        W::HttpResponseBodySize(limit) => Error::BodyTooLarge(limit),
+        W::HttpResponseIncomplete(why) => Error::Incomplete(why),
+        W::ConnectionTerminated(why) => Error::ConnectionTerminated(why),
+        W::HttpResponseTimeout => Error::Timeout,
+        W::TooManyRedirects(limit) => Error::TooManyRedirects(limit),
+        W::InsecureRedirect(to) => Error::InsecureRedirect(to),
+        W::InternalError(why) => Error::Internal(why),
+    }
+}
+
+/// The core's certificate error from WIT's.
+fn core_certificate_error(err: wit::CertificateError) -> CertificateError {
+    use wit::CertificateError as W;
+    match err {
+        W::UnknownIssuer => CertificateError::UnknownIssuer,
+        W::SelfSigned => CertificateError::SelfSigned,
+        W::Expired(v) => CertificateError::Expired {
+            time: v.time_used,
+            not_after: v.limit,
+        },
+        W::NotYetValid(v) => CertificateError::NotYetValid {
+            time: v.time_used,
+            not_before: v.limit,
+        },
+        W::NameMismatch(m) => CertificateError::NameMismatch {
+            expected: m.expected,
+            presented: m.presented,
+        },
+        W::BadSignature => CertificateError::BadSignature,
+        W::UnsupportedSignatureAlgorithm => CertificateError::UnsupportedSignatureAlgorithm,
+        W::Revoked => CertificateError::Revoked,
+        W::InvalidPurpose => CertificateError::InvalidPurpose,
+        W::UnhandledCriticalExtension => CertificateError::UnhandledCriticalExtension,
+        W::BadEncoding => CertificateError::BadEncoding,
+        W::Other(why) => CertificateError::Other(why),
+    }
+}

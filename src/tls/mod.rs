@@ -1,0 +1,24 @@
+//! TLS: everything rustls is told, and everything it tells back.
+//!
+//! - [`policy`]: the rustls configuration of a verified or an unverified context;
+//! - [`provider`]: the crypto (ring's suites, ChaCha20-Poly1305 first, no signing code);
+//! - [`verifier`]: webpki's verifier, naming a lone self-signed certificate and remembering
+//!   verified chains ([`verified_chains`]);
+//! - [`danger`]: the verifier that skips chain and name checks (the unverified context only);
+//! - [`stream`]: rustls driven over a blocking transport, one write per flight;
+//! - [`info`]: what a connection tells about its TLS;
+//! - [`der`]: the few certificate fields read directly (self-issued, validity);
+//! - `errors`: rustls's errors mapped to the core's, in one place.
+
+pub mod danger;
+pub mod der;
+mod errors;
+pub mod info;
+pub mod policy;
+pub mod provider;
+pub mod stream;
+pub mod verified_chains;
+pub mod verifier;
+
+pub use info::TlsInfo;
+pub use policy::Policy;

@@ -1,0 +1,211 @@
+//! TLS policy: the rustls client configuration of a verified or an unverified context.
+//!
+//! Both use rustls with [`super::provider`], TLS 1.2 and 1.3 and ALPN `http/1.1`.
+
+use std::sync::Arc;
+
+use rustls::client::danger::ServerCertVerifier;
+use rustls::client::{VerifierBuilderError, WebPkiServerVerifier};
+use rustls::{ClientConfig, RootCertStore};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
+
+use super::danger;
+use super::provider::provider;
+use super::verifier::SelfSignedAwareVerifier;
+use crate::error::{Error, Result};
+use crate::trust::AnchorSource;
+
+/// The ALPN protocol the client offers.
+pub const ALPN_HTTP11: &[u8] = b"http/1.1";
+
+/// What a context does about TLS: its rustls configuration and, when it verifies, the verifier
+/// inside that configuration (kept so that `verify_chain` runs the handshake's own code).
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The client configuration every connection of the context uses.
+    pub config: Arc<ClientConfig>,
+    verifier: Option<Arc<SelfSignedAwareVerifier>>,
+}
+
+impl Policy {
+    /// Verifies chain and name against `roots`, checking revocation against `crls` (DER; none
+    /// means no revocation checking). A certificate whose issuer has no CRL here is not checked.
+    pub fn verified(
+        roots: RootCertStore,
+        crls: Vec<Vec<u8>>,
+        source: AnchorSource,
+    ) -> Result<Self> {
+        let provider = Arc::new(provider());
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .with_crls(crls.into_iter().map(CertificateRevocationListDer::from))
+            .allow_unknown_revocation_status()
+            .build()
+            .map_err(|err| match err {
+                VerifierBuilderError::InvalidCrl(crl) => {
+                    source.error(format!("a certificate revocation list is invalid: {crl:?}"))
+                }
+                other => source.error(other.to_string()),
+            })?;
+        let verifier = Arc::new(SelfSignedAwareVerifier::new(webpki));
+        let builder = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|err| Error::Internal(err.to_string()))?;
+        // Not dangerous: the verifier wraps WebPkiServerVerifier and changes only an error's name.
+        let config = finish(
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone()),
+        );
+        Ok(Policy {
+            config: Arc::new(config),
+            verifier: Some(verifier),
+        })
+    }
+
+    /// TLS with handshake signatures checked, but no chain or name verification.
+    pub fn unverified() -> Self {
+        let provider = Arc::new(provider());
+        let verifier = Arc::new(danger::NoChainVerification {
+            algorithms: provider.signature_verification_algorithms,
+        });
+        #[allow(
+            clippy::expect_used,
+            reason = "the provider is ours and has suites for both default versions (a unit test builds it)"
+        )]
+        let builder = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("the ring provider supports the default protocol versions");
+        Policy {
+            config: Arc::new(finish(
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(verifier),
+            )),
+            verifier: None,
+        }
+    }
+
+    /// Whether this policy verifies chains and names.
+    pub fn verifies(&self) -> bool {
+        self.verifier.is_some()
+    }
+
+    /// Verifies `chain` (DER, end-entity first) for `server_name` at `now`, with the verifier
+    /// that handshakes use.
+    pub fn verify_chain(&self, chain: &[Vec<u8>], server_name: &str, now: UnixTime) -> Result<()> {
+        let verifier = self.verifier.as_ref().ok_or_else(|| {
+            Error::InvalidRequest("the unverified context does not verify certificates".into())
+        })?;
+        let (end_entity, intermediates) = chain
+            .split_first()
+            .ok_or_else(|| Error::InvalidRequest("the chain is empty".into()))?;
+        let bare = server_name
+            .strip_prefix('[')
+            .and_then(|name| name.strip_suffix(']'))
+            .unwrap_or(server_name);
+        let name = ServerName::try_from(bare)
+            .map_err(|err| Error::InvalidRequest(format!("server name {server_name:?}: {err}")))?;
+        let intermediates: Vec<CertificateDer<'_>> = intermediates
+            .iter()
+            .map(|der| CertificateDer::from(der.as_slice()))
+            .collect();
+        verifier
+            .verify_server_cert(
+                &CertificateDer::from(end_entity.as_slice()),
+                &intermediates,
+                &name,
+                &[],
+                now,
+            )
+            .map(|_| ())
+            .map_err(Error::from_tls)
+    }
+}
+
+fn finish(
+    builder: rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>,
+) -> ClientConfig {
+    let mut config = builder.with_no_client_auth();
+    config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root, and a leaf for `name` issued by it: (root DER, leaf DER).
+    fn root_and_leaf(name: &str) -> (Vec<u8>, Vec<u8>) {
+        let root_key = rcgen::KeyPair::generate().unwrap();
+        let mut root_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        root_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let root = root_params.self_signed(&root_key).unwrap();
+        let issuer = rcgen::Issuer::new(root_params, root_key);
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec![name.to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        (root.der().to_vec(), leaf.der().to_vec())
+    }
+
+    fn policy_trusting(root: Vec<u8>) -> Policy {
+        let roots = crate::trust::roots_from_der(vec![root], AnchorSource::Host).unwrap();
+        Policy::verified(roots, vec![], AnchorSource::Host).unwrap()
+    }
+
+    #[test]
+    fn verified_policy_offers_http11_and_verifies() {
+        let (root, _) = root_and_leaf("a.test");
+        let policy = policy_trusting(root);
+        assert_eq!(policy.config.alpn_protocols, vec![ALPN_HTTP11.to_vec()]);
+        assert!(policy.verifies());
+        assert!(!Policy::unverified().verifies());
+    }
+
+    #[test]
+    fn verify_chain_accepts_the_right_name_and_refuses_another() {
+        let (root, leaf) = root_and_leaf("a.test");
+        let policy = policy_trusting(root);
+        let now = UnixTime::now();
+        policy
+            .verify_chain(std::slice::from_ref(&leaf), "a.test", now)
+            .unwrap();
+        let err = policy.verify_chain(&[leaf], "b.test", now).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Certificate(crate::error::CertificateError::NameMismatch { .. })
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn verify_chain_refuses_empty_chains_bad_names_and_the_unverified_policy() {
+        let (root, leaf) = root_and_leaf("a.test");
+        let now = UnixTime::now();
+        let policy = policy_trusting(root);
+        assert!(matches!(
+            policy.verify_chain(&[], "a.test", now),
+            Err(Error::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            policy.verify_chain(std::slice::from_ref(&leaf), "not a name", now),
+            Err(Error::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            Policy::unverified().verify_chain(&[leaf], "a.test", now),
+            Err(Error::InvalidRequest(_))
+        ));
+    }
+
+    #[test]
+    fn garbage_revocation_list_is_refused_by_its_source() {
+        let (root, _) = root_and_leaf("a.test");
+        let roots = crate::trust::roots_from_der(vec![root], AnchorSource::Caller).unwrap();
+        let err =
+            Policy::verified(roots, vec![b"not a CRL".to_vec()], AnchorSource::Caller).unwrap_err();
+        assert!(matches!(err, Error::InvalidTrustAnchors(_)), "{err:?}");
+    }
+}

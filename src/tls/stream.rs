@@ -1,0 +1,136 @@
+//! rustls driven over a blocking transport (`Read + Write`): the handshake, then records in
+//! and out, each flight of records sent in one transport write (wasi:sockets has no
+//! TCP_NODELAY, so a flight split in two waits for the server's delayed ACK).
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+use rustls::{ClientConfig, ClientConnection};
+use rustls_pki_types::ServerName;
+
+use super::TlsInfo;
+use crate::error::{Error, Result};
+use crate::net::{Phase, transport_error};
+
+/// A TLS client connection over a transport.
+pub struct TlsStream<T> {
+    conn: ClientConnection,
+    io: T,
+    /// Records waiting to leave in the next transport write.
+    outgoing: Vec<u8>,
+}
+
+/// What one read of plaintext gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plaintext {
+    /// Some bytes.
+    Data(usize),
+    /// The server closed the TLS connection with close_notify.
+    CloseNotify,
+    /// The transport ended without close_notify.
+    Truncated,
+}
+
+impl<T: Read + Write> TlsStream<T> {
+    /// Performs the handshake for `name` with `config` over the connected transport `io`.
+    pub fn connect(config: Arc<ClientConfig>, name: ServerName<'static>, io: T) -> Result<Self> {
+        let conn =
+            ClientConnection::new(config, name).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut stream = TlsStream {
+            conn,
+            io,
+            outgoing: Vec::new(),
+        };
+        stream.handshake()?;
+        Ok(stream)
+    }
+
+    /// The transport under the TLS connection.
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.io
+    }
+
+    /// The TLS details of the established connection.
+    pub fn info(&self, verified: bool) -> TlsInfo {
+        TlsInfo::of(&self.conn, verified)
+    }
+
+    fn handshake(&mut self) -> Result<()> {
+        let failed = |e| transport_error(Phase::Handshake, e);
+        while self.conn.is_handshaking() {
+            self.flush().map_err(failed)?;
+            if self.conn.is_handshaking() && self.conn.wants_read() {
+                if self.read_records().map_err(failed)? == 0 {
+                    return Err(Error::TlsProtocol(
+                        "the server closed the connection during the TLS handshake".into(),
+                    ));
+                }
+                self.process()?;
+            }
+        }
+        // The client's last flight (its Finished, in TLS 1.3) stays buffered and leaves with
+        // the request in one write: sent alone, with no TCP_NODELAY in wasi:sockets, Nagle would
+        // hold the request back until the server's delayed ACK (~40 ms) whenever the server has
+        // nothing to send after its own Finished (no session tickets).
+        Ok(())
+    }
+
+    /// Encrypts and sends `data`. rustls buffers a bounded amount of plaintext, so a large body
+    /// goes in pieces; a request that fits leaves in one transport write.
+    pub fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let accepted = self.conn.writer().write(data)?;
+            data = &data[accepted..];
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes every pending TLS record in one transport write.
+    fn flush(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.outgoing)?;
+        }
+        if !self.outgoing.is_empty() {
+            self.io.write_all(&self.outgoing)?;
+            self.io.flush()?;
+            self.outgoing.clear();
+        }
+        Ok(())
+    }
+
+    fn read_records(&mut self) -> io::Result<usize> {
+        self.conn.read_tls(&mut self.io)
+    }
+
+    /// Processes received records; on a TLS error, sends the alert rustls queued, then fails.
+    fn process(&mut self) -> Result<()> {
+        match self.conn.process_new_packets() {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let _ = self.flush();
+                Err(Error::from_tls(err))
+            }
+        }
+    }
+
+    /// Reads plaintext into `buf`, receiving records until some arrive or the connection ends.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<Plaintext> {
+        let failed = |e| transport_error(Phase::Receiving, e);
+        loop {
+            match self.conn.reader().read(buf) {
+                Ok(0) => return Ok(Plaintext::CloseNotify),
+                Ok(n) => return Ok(Plaintext::Data(n)),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Ok(Plaintext::Truncated);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(failed(e)),
+            }
+            self.read_records().map_err(failed)?;
+            self.process()?;
+            // Key updates and the like may need an answer.
+            self.flush().map_err(failed)?;
+        }
+    }
+}
