@@ -6,11 +6,10 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 
 use rustls::ClientConfig;
-use rustls_pki_types::ServerName;
 
 use crate::error::{Error, Result};
 use crate::net::{Phase, transport_error};
-use crate::target::{Host, Scheme, Target};
+use crate::target::{Scheme, Target};
 use crate::tls::TlsInfo;
 use crate::tls::stream::{Plaintext, TlsStream};
 
@@ -39,16 +38,11 @@ impl<T: Read + Write> Channel<T> {
     pub fn open(target: &Target, io: T, config: Option<Arc<ClientConfig>>) -> Result<Self> {
         match (target.scheme, config) {
             (Scheme::Http, _) => Ok(Channel::Plain(io)),
-            (Scheme::Https, Some(config)) => {
-                let name = match &target.host {
-                    Host::Name(name) => ServerName::try_from(name.clone())
-                        .map_err(|e| Error::InvalidUrl(format!("host {name}: {e}")))?,
-                    Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
-                };
-                Ok(Channel::Tls(Box::new(TlsStream::connect(
-                    config, name, io,
-                )?)))
-            }
+            (Scheme::Https, Some(config)) => Ok(Channel::Tls(Box::new(TlsStream::connect(
+                config,
+                target.server_name()?,
+                io,
+            )?))),
             (Scheme::Https, None) => {
                 Err(Error::Internal("https without a TLS configuration".into()))
             }
@@ -60,6 +54,26 @@ impl<T: Read + Write> Channel<T> {
         match self {
             Channel::Plain(io) => io,
             Channel::Tls(tls) => tls.transport_mut(),
+        }
+    }
+
+    /// Whether input is waiting, in the TLS layer or (as `transport_has_input` finds) on the
+    /// transport. An idle channel with input must not carry another request.
+    pub fn has_input(&mut self, transport_has_input: impl FnOnce(&mut T) -> bool) -> bool {
+        match self {
+            Channel::Plain(io) => transport_has_input(io),
+            Channel::Tls(tls) => {
+                tls.has_buffered_input() || transport_has_input(tls.transport_mut())
+            }
+        }
+    }
+
+    /// The server's chain as the resumed session remembers it, if the TLS handshake resumed a
+    /// session (and so verified nothing itself).
+    pub fn resumed_chain(&self) -> Option<Vec<Vec<u8>>> {
+        match self {
+            Channel::Plain(_) => None,
+            Channel::Tls(tls) => tls.resumed_chain(),
         }
     }
 

@@ -41,6 +41,8 @@ pub enum Error {
     StatusLineTooLong(u32),
     /// A chunk-size line exceeds the limit (bytes).
     ChunkLineTooLong(u32),
+    /// More interim (1xx) responses than the limit before the final one.
+    TooManyInterimResponses(u32),
     /// The body exceeds the limit (bytes).
     BodyTooLarge(u64),
     /// The response ended before its framing said it was complete.
@@ -125,6 +127,9 @@ impl fmt::Display for Error {
             }
             Error::StatusLineTooLong(limit) => write!(f, "status line exceeds {limit} bytes"),
             Error::ChunkLineTooLong(limit) => write!(f, "chunk-size line exceeds {limit} bytes"),
+            Error::TooManyInterimResponses(limit) => {
+                write!(f, "more than {limit} interim (1xx) responses")
+            }
             Error::BodyTooLarge(limit) => write!(f, "response body exceeds {limit} bytes"),
             Error::Incomplete(why) => write!(f, "response incomplete: {why}"),
             Error::ConnectionTerminated(why) => {

@@ -13,6 +13,8 @@ pub struct Limits {
     pub status_line_bytes: usize,
     /// The longest chunk-size line (size, extensions, CRLF), in bytes. Defaults to 4 KiB.
     pub chunk_line_bytes: usize,
+    /// The most interim (1xx) responses before the final one. Defaults to 16.
+    pub interim_responses: usize,
     /// The largest body, in bytes. Defaults to no limit: bodies are streamed, so their size
     /// does not cost memory.
     pub body_bytes: Option<u64>,
@@ -25,6 +27,7 @@ impl Default for Limits {
             header_count: 128,
             status_line_bytes: 8 * 1024,
             chunk_line_bytes: 4 * 1024,
+            interim_responses: 16,
             body_bytes: None,
         }
     }

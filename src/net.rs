@@ -61,6 +61,11 @@ pub trait Network: Clone {
 
     /// Sets the time limits of the stream's later reads and writes.
     fn set_limits(stream: &mut Self::Stream, limits: TimeLimits);
+
+    /// Whether input is waiting on the stream right now (bytes, its end, or an error), found
+    /// without blocking. An idle connection with input is never reused: the bytes could be
+    /// taken as the answer to the next request.
+    fn has_input(stream: &mut Self::Stream) -> bool;
 }
 
 /// What a connection was doing when its transport failed; it decides the error's case.

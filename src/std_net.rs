@@ -134,4 +134,15 @@ impl Network for StdNetwork {
     fn set_limits(stream: &mut StdStream, limits: TimeLimits) {
         stream.limits = limits;
     }
+
+    fn has_input(stream: &mut StdStream) -> bool {
+        let tcp = &stream.tcp;
+        if tcp.set_nonblocking(true).is_err() {
+            return true;
+        }
+        let waiting =
+            !matches!(tcp.peek(&mut [0]), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        // A socket that cannot be made blocking again is not worth keeping either.
+        tcp.set_nonblocking(false).is_err() || waiting
+    }
 }

@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use rustls_pki_types::ServerName;
+
 use crate::error::{Error, Result};
 
 /// The scheme of a URL the client can fetch.
@@ -36,6 +38,15 @@ pub struct Target {
 }
 
 impl Target {
+    /// The name TLS verifies the server's certificate for: the host name, or the IP address.
+    pub fn server_name(&self) -> Result<ServerName<'static>> {
+        match &self.host {
+            Host::Name(name) => ServerName::try_from(name.clone())
+                .map_err(|e| Error::InvalidUrl(format!("host {name}: {e}"))),
+            Host::Ip(ip) => Ok(ServerName::IpAddress((*ip).into())),
+        }
+    }
+
     /// Parses an absolute URL. Userinfo is refused: credentials belong in headers, and a URL
     /// like `https://good.test@evil.test/` is a classic phishing shape.
     pub fn parse(text: &str) -> Result<Self> {

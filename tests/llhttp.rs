@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use verified_https::http1::framing::BodyDecoder;
-use verified_https::http1::head::take_final_head;
+use verified_https::http1::head::HeadReader;
 use verified_https::limits::Limits;
 
 /// What the component makes of a byte stream holding (the start of) a response.
@@ -29,7 +29,7 @@ enum Verdict {
 
 fn verdict(input: &[u8]) -> Verdict {
     let mut received = input.to_vec();
-    match take_final_head(&mut received, false, &Limits::default()) {
+    match HeadReader::default().take_final_head(&mut received, false, &Limits::default()) {
         Err(err) => Verdict::Error(err.to_string()),
         Ok(None) => Verdict::Fine { body: None },
         Ok(Some((_, framing))) => {

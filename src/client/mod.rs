@@ -29,9 +29,41 @@ pub struct Timeouts {
     pub handshake_ms: Option<u64>,
     /// The longest silence while sending or receiving.
     pub read_ms: Option<u64>,
-    /// The whole request, from connecting to the last byte of the body (today each followed
-    /// redirect starts its own).
+    /// The whole request, from connecting to the last byte of the body, redirects included.
     pub total_ms: Option<u64>,
+}
+
+impl Timeouts {
+    /// How long resolving and connecting may take unless the request says: 30 s.
+    pub const DEFAULT_CONNECT_MS: u64 = 30_000;
+    /// How long the TLS handshake may take unless the request says: 30 s.
+    pub const DEFAULT_HANDSHAKE_MS: u64 = 30_000;
+    /// The longest silence unless the request says: 300 s.
+    pub const DEFAULT_READ_MS: u64 = 300_000;
+    /// The value that asks for no limit at all.
+    pub const UNLIMITED: u64 = u64::MAX;
+
+    /// The time limits a request asked for, in milliseconds: an absent one takes its default
+    /// (the whole request has none), and [`Timeouts::UNLIMITED`] asks for no limit. So no
+    /// request waits forever on a silent server unless it asks to.
+    pub fn requested(
+        connect_ms: Option<u64>,
+        handshake_ms: Option<u64>,
+        read_ms: Option<u64>,
+        total_ms: Option<u64>,
+    ) -> Self {
+        let limit = |asked: Option<u64>, default: Option<u64>| match asked {
+            Some(Self::UNLIMITED) => None,
+            Some(ms) => Some(ms),
+            None => default,
+        };
+        Timeouts {
+            connect_ms: limit(connect_ms, Some(Self::DEFAULT_CONNECT_MS)),
+            handshake_ms: limit(handshake_ms, Some(Self::DEFAULT_HANDSHAKE_MS)),
+            read_ms: limit(read_ms, Some(Self::DEFAULT_READ_MS)),
+            total_ms: limit(total_ms, None),
+        }
+    }
 }
 
 /// Connect to `address` instead of resolving `host` (for `host:port`), like curl's `--resolve`.
@@ -88,8 +120,13 @@ impl<N: Network> Client<N> {
         let mut url = url.to_owned();
         let mut request = request;
         let mut followed = 0;
+        // One deadline for the whole request, redirects included.
+        let total = options
+            .timeouts
+            .total_ms
+            .map(|ms| Deadline::after_millis(self.network.now(), ms));
         loop {
-            let response = self.send_once(&url, &request, options)?;
+            let response = self.send_once(&url, &request, options, total)?;
             let Some(policy) = &options.redirects else {
                 return Ok(response);
             };
@@ -111,17 +148,17 @@ impl<N: Network> Client<N> {
         }
     }
 
-    /// Sends one request, on an idle connection to its origin if there is one.
+    /// Sends one request, on an idle connection to its origin if there is one, before `total`.
     fn send_once(
         &self,
         url: &str,
         request: &Request,
         options: &SendOptions,
+        total: Option<Deadline>,
     ) -> Result<Response<N>> {
         let target = Target::parse(url)?;
         let timeouts = options.timeouts;
         let after = |ms: Option<u64>| ms.map(|ms| Deadline::after_millis(self.network.now(), ms));
-        let total = after(timeouts.total_ms);
         let host = target.host_text();
         let address = options
             .connect_overrides
@@ -141,8 +178,7 @@ impl<N: Network> Client<N> {
         let exchange_over =
             |channel| http1::exchange(channel, &target, request, verifies, &self.limits);
 
-        let idle = self.pool.borrow_mut().take(&origin, self.network.now());
-        if let Some(mut channel) = idle {
+        if let Some(mut channel) = self.idle_channel(&origin) {
             N::set_limits(
                 channel.transport_mut(),
                 TimeLimits {
@@ -160,21 +196,44 @@ impl<N: Network> Client<N> {
             }
         }
 
-        let connect_deadline = Deadline::earliest(after(timeouts.connect_ms), total);
-        let mut tcp = self
-            .network
-            .connect(&origin.address, target.port, connect_deadline)?;
-        let mut limits = TimeLimits {
-            total,
-            phase: after(timeouts.handshake_ms),
-            idle_ms: timeouts.read_ms,
+        let connect = || {
+            let connect_deadline = Deadline::earliest(after(timeouts.connect_ms), total);
+            let mut tcp = self
+                .network
+                .connect(&origin.address, target.port, connect_deadline)?;
+            let mut limits = TimeLimits {
+                total,
+                phase: after(timeouts.handshake_ms),
+                idle_ms: timeouts.read_ms,
+            };
+            N::set_limits(&mut tcp, limits);
+            let mut channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
+            limits.phase = None;
+            N::set_limits(channel.transport_mut(), limits);
+            Ok::<_, Error>(channel)
         };
-        N::set_limits(&mut tcp, limits);
-        let mut channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
-        limits.phase = None;
-        N::set_limits(channel.transport_mut(), limits);
+        let mut channel = connect()?;
+        if let Some(chain) = channel.resumed_chain()
+            && !self.policy.accepts_resumed(&chain, &target.server_name()?)
+        {
+            // The session outlived the chain it was verified with: the context has forgotten
+            // the server's sessions, so this handshake is a full one and verifies again.
+            channel = connect()?;
+        }
         let response = exchange_over(channel)?;
         Ok(self.response(url, response, origin))
+    }
+
+    /// An idle connection to `origin` with no input waiting: one with stray bytes (a body
+    /// after a 204, an answer sent before the request) or whose server has closed it is
+    /// dropped, and the next one tried.
+    fn idle_channel(&self, origin: &Origin) -> Option<Channel<N::Stream>> {
+        loop {
+            let mut channel = self.pool.borrow_mut().take(origin, self.network.now())?;
+            if !channel.has_input(N::has_input) {
+                return Some(channel);
+            }
+        }
     }
 
     fn response(&self, url: &str, response: Exchange<N::Stream>, origin: Origin) -> Response<N> {
@@ -248,6 +307,30 @@ impl<N: Network> Response<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absent_timeouts_take_their_defaults_and_unlimited_is_asked_for_explicitly() {
+        let defaults = Timeouts::requested(None, None, None, None);
+        assert_eq!(
+            defaults,
+            Timeouts {
+                connect_ms: Some(30_000),
+                handshake_ms: Some(30_000),
+                read_ms: Some(300_000),
+                total_ms: None,
+            }
+        );
+        let asked = Timeouts::requested(Some(5), Some(Timeouts::UNLIMITED), Some(7), Some(9));
+        assert_eq!(
+            asked,
+            Timeouts {
+                connect_ms: Some(5),
+                handshake_ms: None,
+                read_ms: Some(7),
+                total_ms: Some(9),
+            }
+        );
+    }
 
     #[test]
     fn override_hosts_match_names_without_case_and_ip_literals_by_value() {

@@ -14,8 +14,9 @@ pub struct RedirectPolicy {
     pub allow_https_to_http: bool,
 }
 
-/// Headers that carry credentials: dropped when a redirect leaves the origin.
-const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+/// Headers dropped when a redirect leaves the origin: those that carry credentials, and a
+/// caller's `Host`, which names the origin the caller meant (curl drops both).
+const ORIGIN_BOUND_HEADERS: [&str; 4] = ["authorization", "cookie", "proxy-authorization", "host"];
 
 /// The request to send next, if the response (`status` with `location`) to `request` for `url`
 /// is a redirect that `policy` follows; `followed` redirects have been followed already.
@@ -48,9 +49,9 @@ pub fn next_request(
     }
     let mut next_request = request.clone();
     if base.origin() != next.origin() {
-        next_request
-            .headers
-            .retain(|(name, _)| !CREDENTIAL_HEADERS.contains(&name.to_ascii_lowercase().as_str()));
+        next_request.headers.retain(|(name, _)| {
+            !ORIGIN_BOUND_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+        });
     }
     // 303 always, and 301/302 after POST, become GET without a body (RFC 9110 15.4.2-4).
     if status == 303 && request.method != "HEAD"
@@ -161,6 +162,27 @@ mod tests {
                 .unwrap();
             assert_eq!(names(&next), vec!["Content-Type", "X-Other"]);
         }
+    }
+
+    #[test]
+    fn a_caller_s_host_header_is_dropped_when_the_origin_changes_and_kept_otherwise() {
+        let mut request = post_with_credentials();
+        request.headers.push(("HOST".into(), b"a.test".to_vec()));
+        let (_, same) = next_request("https://a.test/", &request, 307, Some(b"/b"), &FOLLOW, 0)
+            .unwrap()
+            .unwrap();
+        assert!(names(&same).contains(&"HOST"));
+        let (_, other) = next_request(
+            "https://a.test/",
+            &request,
+            307,
+            Some(b"https://b.test/"),
+            &FOLLOW,
+            0,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(!names(&other).contains(&"HOST"), "{:?}", names(&other));
     }
 
     #[test]

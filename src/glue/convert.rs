@@ -31,6 +31,7 @@ pub(super) fn core_limits(limits: &wit::Limits) -> Limits {
         header_count: size(limits.max_header_count, default.header_count),
         status_line_bytes: size(limits.max_status_line_bytes, default.status_line_bytes),
         chunk_line_bytes: size(limits.max_chunk_line_bytes, default.chunk_line_bytes),
+        interim_responses: size(limits.max_interim_responses, default.interim_responses),
         body_bytes: limits.max_body_bytes.or(default.body_bytes),
     }
 }
@@ -39,12 +40,12 @@ pub(super) fn core_limits(limits: &wit::Limits) -> Limits {
 pub(super) fn core_request(request: wit::Request) -> (String, Request, SendOptions) {
     let options = request.options;
     let send_options = SendOptions {
-        timeouts: Timeouts {
-            connect_ms: options.connect_timeout_ms,
-            handshake_ms: options.handshake_timeout_ms,
-            read_ms: options.read_timeout_ms,
-            total_ms: options.timeout_ms,
-        },
+        timeouts: Timeouts::requested(
+            options.connect_timeout_ms,
+            options.handshake_timeout_ms,
+            options.read_timeout_ms,
+            options.timeout_ms,
+        ),
         connect_overrides: options
             .connect_overrides
             .into_iter()
@@ -102,6 +103,7 @@ pub(super) fn wit_error(err: Error) -> wit::ErrorCode {
         Error::TooManyHeaders(limit) => W::HttpResponseHeaderCount(limit),
         Error::StatusLineTooLong(limit) => W::HttpResponseStatusLineSize(limit),
         Error::ChunkLineTooLong(limit) => W::HttpResponseChunkLineSize(limit),
+        Error::TooManyInterimResponses(limit) => W::TooManyInterimResponses(limit),
         Error::BodyTooLarge(limit) => W::HttpResponseBodySize(limit),
         Error::Incomplete(why) => W::HttpResponseIncomplete(why),
         Error::ConnectionTerminated(why) => W::ConnectionTerminated(why),
@@ -166,6 +168,7 @@ pub(super) fn core_error(code: wit::ErrorCode) -> Error {
         W::HttpResponseHeaderCount(limit) => Error::TooManyHeaders(limit),
         W::HttpResponseStatusLineSize(limit) => Error::StatusLineTooLong(limit),
         W::HttpResponseChunkLineSize(limit) => Error::ChunkLineTooLong(limit),
+        W::TooManyInterimResponses(limit) => Error::TooManyInterimResponses(limit),
         W::HttpResponseBodySize(limit) => Error::BodyTooLarge(limit),
         W::HttpResponseIncomplete(why) => Error::Incomplete(why),
         W::ConnectionTerminated(why) => Error::ConnectionTerminated(why),

@@ -34,6 +34,23 @@ impl ClientNetwork for WasiNetwork {
     fn set_limits(stream: &mut TcpStream, limits: TimeLimits) {
         stream.limits = limits;
     }
+
+    fn has_input(stream: &mut TcpStream) -> bool {
+        if stream.received_at < stream.received.len() {
+            return true;
+        }
+        // A wasi:io read never blocks: no bytes now is an empty piece. (The pollable is no
+        // witness: its readiness can outlast the bytes that caused it.)
+        match stream.input.read(1) {
+            Ok(bytes) if bytes.is_empty() => false,
+            Ok(bytes) => {
+                stream.received = bytes;
+                stream.received_at = 0;
+                true
+            }
+            Err(_) => true,
+        }
+    }
 }
 
 /// Blocks until `ready` fires; returns false if `deadline` passes first.

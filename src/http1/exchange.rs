@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 
 use super::framing::BodyDecoder;
-use super::head::{BodyFraming, ResponseHead, take_final_head};
+use super::head::{BodyFraming, HeadReader, ResponseHead};
 use super::request::Request;
 use crate::channel::{Channel, Received};
 use crate::error::{Error, Result};
@@ -47,8 +47,11 @@ pub fn exchange<T: Read + Write>(
     let tls = channel.tls_info(verified);
     let mut pending = Vec::with_capacity(READ_CHUNK);
     let mut chunk = vec![0; READ_CHUNK];
+    let mut heads = HeadReader::default();
     loop {
-        if let Some((head, framing)) = take_final_head(&mut pending, request.is_head(), limits)? {
+        if let Some((head, framing)) =
+            heads.take_final_head(&mut pending, request.is_head(), limits)?
+        {
             // After HEAD a server may wrongly send a body anyway; its bytes could arrive later
             // and be read as the next response, so such a connection is not reused.
             let reusable =

@@ -77,22 +77,98 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(ResponseHead, u
     }
 }
 
-/// Takes the final response head off the front of `received`, skipping interim (1xx)
-/// responses, and decides its body framing. Returns `None` while the head is incomplete; the
-/// bytes consumed are drained from `received`, so what remains is the start of the body.
-pub fn take_final_head(
-    received: &mut Vec<u8>,
-    request_was_head: bool,
-    limits: &Limits,
-) -> Result<Option<(ResponseHead, BodyFraming)>> {
-    while let Some((head, len)) = parse_head(received, limits)? {
-        received.drain(..len);
-        if !head.is_interim() {
-            let framing = head.framing(request_was_head)?;
-            return Ok(Some((head, framing)));
+/// Reads response heads off the front of a buffer that grows as bytes arrive, incrementally:
+/// every byte is scanned once for the blank line that ends a head, and httparse runs when one
+/// is found (and once on the status line, so that garbage fails at once). A server that
+/// trickles its head costs linear time, not quadratic. Interim (1xx) responses are skipped, at
+/// most [`Limits::interim_responses`] of them.
+#[derive(Debug, Default)]
+pub struct HeadReader {
+    /// How far the buffer has been scanned for the end of the head.
+    scanned: usize,
+    /// Whether the status line has been seen whole (and checked).
+    status_line_seen: bool,
+    /// Interim responses skipped so far.
+    interim: usize,
+}
+
+impl HeadReader {
+    /// Takes the final response head off the front of `received` and decides its body framing.
+    /// Returns `None` while the head is incomplete; the bytes consumed are drained from
+    /// `received`, so what remains is the start of the body.
+    pub fn take_final_head(
+        &mut self,
+        received: &mut Vec<u8>,
+        request_was_head: bool,
+        limits: &Limits,
+    ) -> Result<Option<(ResponseHead, BodyFraming)>> {
+        while let Some((head, len)) = self.next_head(received, limits)? {
+            received.drain(..len);
+            *self = HeadReader {
+                interim: self.interim,
+                ..HeadReader::default()
+            };
+            if !head.is_interim() {
+                let framing = head.framing(request_was_head)?;
+                return Ok(Some((head, framing)));
+            }
+            self.interim += 1;
+            if self.interim > limits.interim_responses {
+                return Err(Error::TooManyInterimResponses(clamp(
+                    limits.interim_responses,
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The head at the front of `received`, once its blank line has arrived.
+    fn next_head(
+        &mut self,
+        received: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<(ResponseHead, usize)>> {
+        if !self.status_line_seen && received.contains(&b'\n') {
+            self.status_line_seen = true;
+            // Fails now on a malformed status line or limits already passed.
+            if let Some(head) = parse_head(received, limits)? {
+                return Ok(Some(head));
+            }
+        }
+        while let Some(end) = head_end(received, self.scanned) {
+            self.scanned = end;
+            if let Some(head) = parse_head(received, limits)? {
+                return Ok(Some(head));
+            }
+            // Blank lines before the status line: httparse skips them; keep scanning.
+        }
+        self.scanned = received.len().saturating_sub(2);
+        // Only the limits can fail a head that has not ended (parse_head has checked the
+        // status line's length once it was seen whole).
+        if !self.status_line_seen && received.len() > limits.status_line_bytes {
+            return Err(Error::StatusLineTooLong(clamp(limits.status_line_bytes)));
+        }
+        if received.len() > limits.header_section_bytes {
+            return Err(Error::HeaderSectionTooLarge(clamp(
+                limits.header_section_bytes,
+            )));
+        }
+        Ok(None)
+    }
+}
+
+/// The offset just past the first blank line (`\n\n` or `\n\r\n`) found from `from` on.
+fn head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let mut start = from.min(buf.len());
+    loop {
+        let newline = buf[start..].iter().position(|&b| b == b'\n')? + start;
+        match &buf[newline + 1..] {
+            [b'\n', ..] => return Some(newline + 2),
+            [b'\r', b'\n', ..] => return Some(newline + 3),
+            [] | [b'\r'] => return None,
+            _ => start = newline + 1,
         }
     }
-    Ok(None)
 }
 
 impl ResponseHead {
@@ -327,17 +403,20 @@ mod tests {
     }
 
     #[test]
-    fn take_final_head_skips_interim_responses_and_leaves_the_body() {
+    fn the_reader_skips_interim_responses_and_leaves_the_body() {
         let mut received =
             b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec();
-        let (head, framing) = take_final_head(&mut received, false, &Limits::default())
+        let (head, framing) = HeadReader::default()
+            .take_final_head(&mut received, false, &Limits::default())
             .unwrap()
             .unwrap();
         assert_eq!((head.status, framing), (200, BodyFraming::ContentLength(2)));
         assert_eq!(received, b"ok");
         let mut partial = b"HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 2".to_vec();
         assert_eq!(
-            take_final_head(&mut partial, false, &Limits::default()).unwrap(),
+            HeadReader::default()
+                .take_final_head(&mut partial, false, &Limits::default())
+                .unwrap(),
             None
         );
         assert_eq!(partial, b"HTTP/1.1 2");
@@ -355,5 +434,73 @@ mod tests {
         assert!(head("HTTP/1.1 100 Continue\r\n\r\n").is_interim());
         assert!(!head("HTTP/1.1 101 Switching\r\n\r\n").is_interim());
         assert!(!head("HTTP/1.1 200 OK\r\n\r\n").is_interim());
+    }
+
+    /// Feeds `response` to one reader `piece` bytes at a time, as a trickling server would.
+    fn trickle(response: &[u8], piece: usize, limits: &Limits) -> Result<Option<ResponseHead>> {
+        let mut reader = HeadReader::default();
+        let mut received = Vec::new();
+        for bytes in response.chunks(piece) {
+            received.extend_from_slice(bytes);
+            if let Some((head, _)) = reader.take_final_head(&mut received, false, limits)? {
+                return Ok(Some(head));
+            }
+        }
+        Ok(None)
+    }
+
+    #[test]
+    fn a_head_trickled_byte_by_byte_is_parsed_once_it_ends() {
+        let response =
+            b"\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nA: b\r\nC: d\n\r\nbody";
+        for piece in [1, 2, 3, 7, response.len()] {
+            let head = trickle(response, piece, &Limits::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!(head.status, 200, "pieces of {piece}");
+            assert_eq!(head.headers.len(), 2);
+        }
+    }
+
+    #[test]
+    fn a_garbage_status_line_fails_as_soon_as_it_ends() {
+        let err = trickle(b"SMTP ready\r\n", 1, &Limits::default()).unwrap_err();
+        assert!(matches!(err, Error::HttpProtocol(_)), "{err:?}");
+    }
+
+    #[test]
+    fn limits_fail_a_head_that_never_ends() {
+        let limits = Limits {
+            status_line_bytes: 16,
+            header_section_bytes: 64,
+            ..Limits::default()
+        };
+        let long_status = [b"HTTP/1.1 200 ".as_slice(), &[b'x'; 40]].concat();
+        assert_eq!(
+            trickle(&long_status, 1, &limits).unwrap_err(),
+            Error::StatusLineTooLong(16)
+        );
+        let endless = [b"HTTP/1.1 200 OK\r\n".as_slice(), &b"A: b\r\n".repeat(20)].concat();
+        assert_eq!(
+            trickle(&endless, 1, &limits).unwrap_err(),
+            Error::HeaderSectionTooLarge(64)
+        );
+    }
+
+    #[test]
+    fn endless_interim_responses_stop_at_the_limit() {
+        let limits = Limits {
+            interim_responses: 3,
+            ..Limits::default()
+        };
+        let three = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(3);
+        let mut ok = three.clone();
+        ok.extend_from_slice(b"HTTP/1.1 200 OK\r\n\r\n");
+        assert_eq!(trickle(&ok, 5, &limits).unwrap().unwrap().status, 200);
+        let four = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(4);
+        assert_eq!(
+            trickle(&four, 5, &limits).unwrap_err(),
+            Error::TooManyInterimResponses(3)
+        );
     }
 }

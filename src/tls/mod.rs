@@ -7,6 +7,7 @@
 //! - [`danger`]: the verifier that skips chain and name checks (the unverified context only);
 //! - [`stream`]: rustls driven over a blocking transport, one write per flight;
 //! - [`info`]: what a connection tells about its TLS;
+//! - `resumption`: sessions resumed only while the chain behind them is still valid;
 //! - [`der`]: the few certificate fields read directly (self-issued, validity);
 //! - `errors`: rustls's errors mapped to the core's, in one place.
 
@@ -16,6 +17,7 @@ mod errors;
 pub mod info;
 pub mod policy;
 pub mod provider;
+mod resumption;
 pub mod stream;
 pub mod verified_chains;
 pub mod verifier;

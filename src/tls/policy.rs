@@ -11,6 +11,7 @@ use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, ServerName,
 
 use super::danger;
 use super::provider::provider;
+use super::resumption::{VerifiedSessionStore, VerifiedWindows};
 use super::verifier::SelfSignedAwareVerifier;
 use crate::error::{Error, Result};
 use crate::trust::AnchorSource;
@@ -24,7 +25,15 @@ pub const ALPN_HTTP11: &[u8] = b"http/1.1";
 pub struct Policy {
     /// The client configuration every connection of the context uses.
     pub config: Arc<ClientConfig>,
-    verifier: Option<Arc<SelfSignedAwareVerifier>>,
+    verification: Option<Verification>,
+}
+
+/// What a verifying policy keeps beside its configuration: the verifier the handshakes use and
+/// the session store that decides when a session may be resumed.
+#[derive(Debug, Clone)]
+struct Verification {
+    verifier: Arc<SelfSignedAwareVerifier>,
+    sessions: Arc<VerifiedSessionStore>,
 }
 
 impl Policy {
@@ -46,19 +55,22 @@ impl Policy {
                 }
                 other => source.error(other.to_string()),
             })?;
-        let verifier = Arc::new(SelfSignedAwareVerifier::new(webpki));
+        let windows = Arc::new(VerifiedWindows::default());
+        let verifier = Arc::new(SelfSignedAwareVerifier::new(webpki, windows.clone()));
+        let sessions = Arc::new(VerifiedSessionStore::new(windows));
         let builder = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|err| Error::Internal(err.to_string()))?;
         // Not dangerous: the verifier wraps WebPkiServerVerifier and changes only an error's name.
-        let config = finish(
+        let mut config = finish(
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(verifier.clone()),
         );
+        config.resumption = rustls::client::Resumption::store(sessions.clone());
         Ok(Policy {
             config: Arc::new(config),
-            verifier: Some(verifier),
+            verification: Some(Verification { verifier, sessions }),
         })
     }
 
@@ -81,21 +93,25 @@ impl Policy {
                     .dangerous()
                     .with_custom_certificate_verifier(verifier),
             )),
-            verifier: None,
+            verification: None,
         }
     }
 
     /// Whether this policy verifies chains and names.
     pub fn verifies(&self) -> bool {
-        self.verifier.is_some()
+        self.verification.is_some()
     }
 
     /// Verifies `chain` (DER, end-entity first) for `server_name` at `now`, with the verifier
     /// that handshakes use.
     pub fn verify_chain(&self, chain: &[Vec<u8>], server_name: &str, now: UnixTime) -> Result<()> {
-        let verifier = self.verifier.as_ref().ok_or_else(|| {
-            Error::InvalidRequest("the unverified context does not verify certificates".into())
-        })?;
+        let verifier = self
+            .verification
+            .as_ref()
+            .map(|v| &v.verifier)
+            .ok_or_else(|| {
+                Error::InvalidRequest("the unverified context does not verify certificates".into())
+            })?;
         let (end_entity, intermediates) = chain
             .split_first()
             .ok_or_else(|| Error::InvalidRequest("the chain is empty".into()))?;
@@ -119,6 +135,40 @@ impl Policy {
             )
             .map(|_| ())
             .map_err(Error::from_tls)
+    }
+}
+
+impl Policy {
+    /// Whether the chain of a resumed session is still verified now (a resumed handshake does
+    /// not verify it). Policies that do not verify accept every session. A chain that no longer
+    /// verifies makes the context forget the server's sessions, so that the next handshake with
+    /// it is a full one.
+    pub fn accepts_resumed(&self, chain: &[Vec<u8>], server_name: &ServerName<'static>) -> bool {
+        let Some(verification) = &self.verification else {
+            return true;
+        };
+        let verified = chain
+            .split_first()
+            .is_some_and(|(end_entity, intermediates)| {
+                let intermediates: Vec<CertificateDer<'_>> = intermediates
+                    .iter()
+                    .map(|der| CertificateDer::from(der.as_slice()))
+                    .collect();
+                verification
+                    .verifier
+                    .verify_server_cert(
+                        &CertificateDer::from(end_entity.as_slice()),
+                        &intermediates,
+                        server_name,
+                        &[],
+                        UnixTime::now(),
+                    )
+                    .is_ok()
+            });
+        if !verified {
+            verification.sessions.forget(server_name);
+        }
+        verified
     }
 }
 

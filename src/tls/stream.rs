@@ -50,6 +50,27 @@ impl<T: Read + Write> TlsStream<T> {
         &mut self.io
     }
 
+    /// Whether rustls holds input not yet read: plaintext, or the peer's close_notify (or a
+    /// record that fails).
+    pub fn has_buffered_input(&mut self) -> bool {
+        match self.conn.process_new_packets() {
+            Ok(state) => state.plaintext_bytes_to_read() > 0 || state.peer_has_closed(),
+            Err(_) => true,
+        }
+    }
+
+    /// The server's chain, if the handshake resumed a session.
+    pub fn resumed_chain(&self) -> Option<Vec<Vec<u8>>> {
+        (self.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)).then(|| {
+            self.conn
+                .peer_certificates()
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.to_vec())
+                .collect()
+        })
+    }
+
     /// The TLS details of the established connection.
     pub fn info(&self, verified: bool) -> TlsInfo {
         TlsInfo::of(&self.conn, verified)

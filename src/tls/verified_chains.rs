@@ -51,11 +51,13 @@ pub struct VerifiedChains {
 }
 
 impl VerifiedChains {
-    /// Whether `key` was verified and `now` (seconds since the epoch) is inside its window.
-    pub fn contains(&self, key: &ChainKey, now: u64) -> bool {
+    /// The validity window of `key`'s chain, if it was verified and `now` (seconds since the
+    /// epoch) is inside that window.
+    pub fn window_at(&self, key: &ChainKey, now: u64) -> Option<(u64, u64)> {
         self.entries
             .iter()
-            .any(|(k, from, until)| k == key && (*from..=*until).contains(&now))
+            .find(|(k, from, until)| k == key && (*from..=*until).contains(&now))
+            .map(|(_, from, until)| (*from, *until))
     }
 
     /// Remembers a verified chain and its validity window.
@@ -77,10 +79,10 @@ mod tests {
         let mut chains = VerifiedChains::default();
         let key = chain_key("a.test", b"leaf", &[b"intermediate"]);
         chains.insert(key, (100, 200));
-        assert!(chains.contains(&key, 100));
-        assert!(chains.contains(&key, 200));
-        assert!(!chains.contains(&key, 99));
-        assert!(!chains.contains(&key, 201));
+        assert_eq!(chains.window_at(&key, 100), Some((100, 200)));
+        assert!(chains.window_at(&key, 200).is_some());
+        assert!(chains.window_at(&key, 99).is_none());
+        assert!(chains.window_at(&key, 201).is_none());
     }
 
     #[test]
@@ -100,9 +102,9 @@ mod tests {
         for i in 0..=CAPACITY {
             chains.insert(key(i), (0, 10));
         }
-        assert!(!chains.contains(&key(0), 5));
-        assert!(chains.contains(&key(1), 5));
-        assert!(chains.contains(&key(CAPACITY), 5));
+        assert!(chains.window_at(&key(0), 5).is_none());
+        assert!(chains.window_at(&key(1), 5).is_some());
+        assert!(chains.window_at(&key(CAPACITY), 5).is_some());
     }
 
     #[test]

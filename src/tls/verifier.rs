@@ -1,6 +1,7 @@
-//! The verified context's verifier: rustls-webpki's, with two additions that change no
-//! decision: a lone self-signed certificate is reported as such, and verified chains are
-//! remembered for as long as every certificate in them is valid.
+//! The verified context's verifier: rustls-webpki's, with additions that change no decision:
+//! a lone self-signed certificate is reported as such, verified chains are remembered for as
+//! long as every certificate in them is valid, and each success tells the session store until
+//! when sessions with that server may be resumed (`resumption`).
 
 use std::sync::{Arc, Mutex};
 
@@ -10,6 +11,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::der;
+use super::resumption::VerifiedWindows;
 use super::verified_chains::{VerifiedChains, chain_key, window};
 
 /// The verified context's verifier: rustls-webpki's, reporting a lone self-signed certificate
@@ -19,14 +21,16 @@ use super::verified_chains::{VerifiedChains, chain_key, window};
 pub(crate) struct SelfSignedAwareVerifier {
     webpki: Arc<WebPkiServerVerifier>,
     verified: Mutex<VerifiedChains>,
+    windows: Arc<VerifiedWindows>,
 }
 
 impl SelfSignedAwareVerifier {
-    /// Wraps webpki's verifier, remembering nothing yet.
-    pub(crate) fn new(webpki: Arc<WebPkiServerVerifier>) -> Self {
+    /// Wraps webpki's verifier, remembering nothing yet, recording successes in `windows`.
+    pub(crate) fn new(webpki: Arc<WebPkiServerVerifier>, windows: Arc<VerifiedWindows>) -> Self {
         SelfSignedAwareVerifier {
             webpki,
             verified: Mutex::default(),
+            windows,
         }
     }
 }
@@ -55,7 +59,8 @@ impl ServerCertVerifier for SelfSignedAwareVerifier {
         let presented: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
         let key = chain_key(&server_name.to_str(), end_entity, &presented);
         let verified = || self.verified.lock().unwrap_or_else(|e| e.into_inner());
-        if verified().contains(&key, now.as_secs()) {
+        if let Some(window) = verified().window_at(&key, now.as_secs()) {
+            self.windows.record(server_name, window);
             return Ok(ServerCertVerified::assertion());
         }
         let checked = self
@@ -73,6 +78,7 @@ impl ServerCertVerifier for SelfSignedAwareVerifier {
             })?;
         if let Some(window) = window(std::iter::once(end_entity.as_ref()).chain(presented)) {
             verified().insert(key, window);
+            self.windows.record(server_name, window);
         }
         Ok(checked)
     }

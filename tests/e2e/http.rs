@@ -124,7 +124,7 @@ fn close_delimited_response_without_close_notify_is_incomplete() {
 }
 
 #[test]
-fn body_shorter_than_content_length_is_incomplete() {
+fn close_notify_in_the_middle_of_a_content_length_body_is_incomplete() {
     let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this".to_vec();
     let (mut client, server) = setup(server::raw(wire, Ending::CloseNotify));
     let err = fetch(&mut client, true, &get(&server)).unwrap_err();
@@ -863,4 +863,149 @@ fn the_instance_stays_healthy_after_a_failure() {
     );
     let (_, body) = fetch(&mut client, false, &get(&good)).expect("the next request works");
     assert_eq!(body, b"fine");
+}
+
+#[test]
+fn a_caller_s_host_header_is_dropped_on_a_redirect_to_another_origin() {
+    let pki = Pki::new("redirect-host");
+    let leaf = pki.leaf(&LeafSpec::new(&["good.test", "other.test"]));
+    let target = TestServer::https(&leaf, Versions::Both, redirecting(200, String::new()));
+    let location = format!("https://other.test:{}/end", target.port());
+    let first = TestServer::https(&leaf, Versions::Both, redirecting(302, location));
+    let mut client = client(HostTrust::Anchors(vec![pki.root_der()]));
+    let mut request = request_to(&first, "GET", "good.test", "/start");
+    request
+        .options
+        .connect_overrides
+        .push(verified_https_host::ConnectOverride {
+            host: "other.test".into(),
+            port: target.port(),
+            address: "127.0.0.1".into(),
+        });
+    request.headers.push(Header {
+        name: "Host".into(),
+        value: format!("good.test:{}", first.port()).into_bytes(),
+    });
+    request.options.redirects = follow(5, false);
+    fetch(&mut client, true, &request).expect("followed");
+    let seen = &target.requests()[0].head;
+    assert!(
+        seen.contains(&format!("host: other.test:{}", target.port()))
+            || seen.contains(&format!("Host: other.test:{}", target.port())),
+        "the new origin's own Host: {seen}"
+    );
+    assert!(!seen.contains("good.test"), "{seen}");
+}
+
+#[test]
+fn endless_interim_responses_stop_at_the_limit_with_their_own_error() {
+    let wire = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(10_000);
+    let (mut client, server) = setup(server::raw(wire, Ending::CloseNotify));
+    let started = Instant::now();
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert_eq!(err, ErrorCode::TooManyInterimResponses(16));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn the_whole_request_timeout_is_one_deadline_across_redirects() {
+    // Each hop answers after 300 ms with a redirect to the next; ten hops take 3 s.
+    let handler = Arc::new(|request: &SeenRequest, out: &mut dyn Write| {
+        std::thread::sleep(Duration::from_millis(300));
+        let hop: u32 = request
+            .head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|path| path.strip_prefix("/hop"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        if hop < 10 {
+            write!(
+                out,
+                "HTTP/1.1 302 Found\r\nLocation: /hop{}\r\nContent-Length: 0\r\n\r\n",
+                hop + 1
+            )?;
+        } else {
+            out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")?;
+        }
+        Ok(Ending::KeepAlive)
+    });
+    let (mut client, server) = setup(handler);
+    let mut request = request_to(&server, "GET", "good.test", "/hop0");
+    request.options.redirects = follow(20, false);
+    request.options.timeout_ms = Some(1_000);
+    let started = Instant::now();
+    let err = fetch(&mut client, true, &request).unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err, ErrorCode::HttpResponseTimeout);
+    assert!(
+        waited >= Duration::from_millis(950) && waited < Duration::from_millis(1_800),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn a_nul_in_a_response_header_is_a_protocol_error() {
+    let wire = b"HTTP/1.1 200 OK\r\nX-Bad: a\0b\r\nContent-Length: 2\r\n\r\nok".to_vec();
+    let (mut client, server) = setup(server::raw(wire, Ending::CloseNotify));
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(err, ErrorCode::HttpProtocolError(_)), "{err:?}");
+}
+
+#[test]
+fn a_chunk_size_past_64_bits_is_a_protocol_error() {
+    let wire =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\nx\r\n0\r\n\r\n"
+            .to_vec();
+    let (mut client, server) = setup(server::raw(wire, Ending::CloseNotify));
+    let err = fetch(&mut client, true, &get(&server)).unwrap_err();
+    assert!(matches!(err, ErrorCode::HttpProtocolError(_)), "{err:?}");
+}
+
+#[test]
+fn an_ipv6_literal_url_is_fetched_and_verified_for_its_address() {
+    let pki = Pki::new("ipv6");
+    let server = TestServer::https_ipv6(
+        &pki.leaf(&LeafSpec::new(&["::1"])),
+        Versions::Both,
+        server::fixed(200, b"over ipv6"),
+    );
+    let mut client = client(HostTrust::Anchors(vec![pki.root_der()]));
+    let mut request =
+        verified_https_host::instance::get(&format!("https://[::1]:{}/v6", server.port()));
+    request.options.timeout_ms = Some(30_000);
+    let (response, body) = fetch(&mut client, true, &request).expect("verified over ::1");
+    assert_eq!(body, b"over ipv6");
+    assert!(response.tls.expect("TLS").verified);
+    assert!(
+        server.requests()[0]
+            .head
+            .contains(&format!("[::1]:{}", server.port())),
+        "{}",
+        server.requests()[0].head
+    );
+}
+
+#[test]
+fn an_idna_url_is_sent_and_verified_in_its_ascii_form() {
+    let pki = Pki::new("idna");
+    let ascii = "xn--bcher-kva.test";
+    let server = TestServer::https(
+        &pki.leaf(&LeafSpec::new(&[ascii])),
+        Versions::Both,
+        server::fixed(200, b"buecher"),
+    );
+    let mut client = client(HostTrust::Anchors(vec![pki.root_der()]));
+    let mut request = request_to(&server, "GET", ascii, "/");
+    request.url = format!("https://bücher.test:{}/", server.port());
+    let (response, body) = fetch(&mut client, true, &request).expect("verified as xn--bcher-kva");
+    assert_eq!(body, b"buecher");
+    assert!(response.tls.expect("TLS").verified);
+    assert!(
+        server.requests()[0]
+            .head
+            .contains(&format!("{ascii}:{}", server.port())),
+        "{}",
+        server.requests()[0].head
+    );
 }

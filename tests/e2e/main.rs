@@ -10,6 +10,7 @@
 
 mod cli;
 mod composed;
+mod connections;
 mod edge;
 mod http;
 mod limbo;

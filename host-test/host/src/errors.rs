@@ -21,7 +21,8 @@ pub fn exit_code(err: &ErrorCode) -> u8 {
         | ErrorCode::HttpResponseHeaderSectionSize(_)
         | ErrorCode::HttpResponseHeaderCount(_)
         | ErrorCode::HttpResponseStatusLineSize(_)
-        | ErrorCode::HttpResponseChunkLineSize(_) => 8,
+        | ErrorCode::HttpResponseChunkLineSize(_)
+        | ErrorCode::TooManyInterimResponses(_) => 8,
         ErrorCode::HttpResponseBodySize(_) => 63,
         ErrorCode::HttpResponseIncomplete(_) => 18,
         ErrorCode::ConnectionTerminated(_) => 56,

@@ -55,6 +55,7 @@ pub fn default_limits() -> Limits {
         max_header_count: None,
         max_status_line_bytes: None,
         max_chunk_line_bytes: None,
+        max_interim_responses: None,
         max_body_bytes: None,
     }
 }

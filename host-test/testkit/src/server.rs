@@ -68,10 +68,20 @@ impl TestServer {
         Self::start(None, handler)
     }
 
+    /// An HTTPS server presenting `leaf` on the IPv6 loopback address `[::1]`.
+    pub fn https_ipv6(leaf: &Leaf, versions: Versions, handler: Handler) -> Self {
+        Self::start_on("[::1]:0", Some(server_config(leaf, versions)), handler)
+    }
+
     /// Starts serving on 127.0.0.1 with an OS-chosen port.
     pub fn start(tls: Option<Arc<ServerConfig>>, handler: Handler) -> Self {
+        Self::start_on("127.0.0.1:0", tls, handler)
+    }
+
+    /// Starts serving on `bind` (a loopback address with port 0: the OS chooses the port).
+    fn start_on(bind: &str, tls: Option<Arc<ServerConfig>>, handler: Handler) -> Self {
         let listener =
-            TcpListener::bind("127.0.0.1:0").expect("a free loopback port (tests need 127.0.0.1)");
+            TcpListener::bind(bind).expect("a free loopback port (tests need 127.0.0.1 and ::1)");
         let addr = listener
             .local_addr()
             .expect("a bound listener has a local address");

@@ -5,13 +5,13 @@
 use libfuzzer_sys::fuzz_target;
 use verified_https::http1::framing::BodyDecoder;
 use verified_https::limits::Limits;
-use verified_https::http1::head::{BodyFraming, take_final_head};
+use verified_https::http1::head::{BodyFraming, HeadReader};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&read_size, stream)) = data.split_first() else { return };
     let mut received = stream.to_vec();
     let limits = Limits::default();
-    let Ok(Some((_, framing))) = take_final_head(&mut received, false, &limits) else { return };
+    let Ok(Some((_, framing))) = HeadReader::default().take_final_head(&mut received, false, &limits) else { return };
     let Ok(mut decoder) = BodyDecoder::new(framing, &limits) else { return };
     let mut body = Vec::new();
     let mut rest = received.as_slice();
