@@ -6,6 +6,11 @@ CARGO  ?= cargo
 TARGET := wasm32-wasip2
 CARGO_WASM := target/$(TARGET)/component/verified_https.wasm
 WASM   := target/verified-https.wasm
+# The same client for the world https-client-host-keys (it also imports `identity`, for client
+# keys the host keeps), built with the feature host-keys in a target directory of its own so
+# that neither build undoes the other.
+HOST_KEYS_DIR := target/host-keys
+WASM_HOST_KEYS := target/verified-https-host-keys.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 COMPONENTS := host-test/components/Cargo.toml
 
@@ -32,10 +37,12 @@ setup:
 	$(call need,wasm-opt,binaryen,binaryen's wasm-opt shrinks the component)
 
 ## component: the https-client component (cdylib for wasm32-wasip2), then binaryen's wasm-opt
-## over its core module (13% smaller and no slower: docs/BENCHMARKS.md)
+## over its core module (13% smaller and no slower: docs/BENCHMARKS.md); and the host-keys build
 component: setup
 	$(CARGO) build --profile component --target $(TARGET) --lib
 	$(OPTIMIZE) $(CARGO_WASM) $(WASM)
+	$(CARGO) build --profile component --target $(TARGET) --lib --features host-keys --target-dir $(HOST_KEYS_DIR)
+	$(OPTIMIZE) $(HOST_KEYS_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_KEYS)
 
 ## host: the native crates of host-test/ (the wasmtime host, testkit, bench, conformance, edge)
 ## and their bins: https-get, demo, bench, limbo-conformance, edge-host
@@ -45,11 +52,13 @@ host: setup
 ## guests: the wasm32-wasip2 crates of host-test/components (the trust providers, the edge
 ## function, and the benchmarks' guests: a wasi:http client, ring's AEADs alone); the
 ## benchmark guests optimized into target/guests
+## (and the test guest runaway, copied there for the edge host's limit tests)
 guests: setup
 	$(CARGO) build --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target
 	@mkdir -p target/guests
 	$(OPTIMIZE) target/$(TARGET)/release/ring-raw.wasm target/guests/ring-raw.wasm
 	$(OPTIMIZE) target/$(TARGET)/release/wasi-http-get.wasm target/guests/wasi-http-get.wasm
+	cp target/$(TARGET)/release/runaway.wasm target/guests/runaway.wasm
 
 ## compose: the client composed with each trust provider (wac plug), into target/composed/:
 ## self-contained components that import only wasi:*; and the edge function composed with the
@@ -82,10 +91,15 @@ demo: component host
 	./target/release/demo
 
 ## test: unit tests (natively) and the end-to-end suites (the component in wasmtime)
-test: component host compose node python
+test: component host compose node python nginx
 	$(CARGO) test --release --workspace
 	cd $(NODE_DIR) && npm test
 	$(VENV)/bin/pytest -q host-test/python
+
+## nginx: Debian's nginx, which the mutual-TLS tests start on loopback (tests/e2e/tls_contract.rs)
+.PHONY: nginx
+nginx:
+	$(call need,nginx,nginx-light,the mutual-TLS tests run Debian's nginx on loopback)
 
 ## unit: only the pure modules, natively
 unit:

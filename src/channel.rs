@@ -3,15 +3,12 @@
 //! stream ended; HTTP framing is not its business.
 
 use std::io::{Read, Write};
-use std::sync::Arc;
-
-use rustls::ClientConfig;
 
 use crate::error::{Error, Result};
 use crate::net::{Phase, transport_error};
 use crate::target::{Scheme, Target};
-use crate::tls::TlsInfo;
 use crate::tls::stream::{Plaintext, TlsStream};
+use crate::tls::{Policy, TlsInfo};
 
 /// A connection that carries exchanges: plain TCP or TLS over it.
 pub enum Channel<T> {
@@ -34,12 +31,12 @@ pub enum Received {
 
 impl<T: Read + Write> Channel<T> {
     /// Opens a channel for `target` over a connected transport; for https, performs the TLS
-    /// handshake with `config`, verifying (or not) as it says.
-    pub fn open(target: &Target, io: T, config: Option<Arc<ClientConfig>>) -> Result<Self> {
-        match (target.scheme, config) {
+    /// handshake with `policy`, verifying (or not) as it says.
+    pub fn open(target: &Target, io: T, policy: Option<&Policy>) -> Result<Self> {
+        match (target.scheme, policy) {
             (Scheme::Http, _) => Ok(Channel::Plain(io)),
-            (Scheme::Https, Some(config)) => Ok(Channel::Tls(Box::new(TlsStream::connect(
-                config,
+            (Scheme::Https, Some(policy)) => Ok(Channel::Tls(Box::new(TlsStream::connect(
+                policy,
                 target.server_name()?,
                 io,
             )?))),

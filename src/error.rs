@@ -55,6 +55,15 @@ pub enum Error {
     TooManyRedirects(u32),
     /// A redirect from https to http (the target), refused.
     InsecureRedirect(String),
+    /// The client certificate or key cannot be used.
+    InvalidClientIdentity(String),
+    /// The server's key is not one of the pinned ones (SHA-256 digests of SubjectPublicKeyInfo).
+    PinMismatch {
+        /// The digest of the server's key.
+        presented: Vec<u8>,
+        /// The digests pinned.
+        pinned: Vec<Vec<u8>>,
+    },
     /// An unexpected condition; a bug.
     Internal(String),
 }
@@ -143,6 +152,17 @@ impl fmt::Display for Error {
                     "refused a redirect from https to {to} (it would leave TLS)"
                 )
             }
+            Error::InvalidClientIdentity(why) => write!(f, "client certificate unusable: {why}"),
+            Error::PinMismatch { presented, pinned } => write!(
+                f,
+                "public key pin mismatch: the server's key is sha256//{}, pinned: {}",
+                Base64(presented),
+                pinned
+                    .iter()
+                    .map(|pin| format!("sha256//{}", Base64(pin)))
+                    .collect::<Vec<_>>()
+                    .join(";")
+            ),
             Error::Internal(why) => write!(f, "internal error: {why}"),
         }
     }
@@ -201,6 +221,33 @@ impl fmt::Display for CertificateError {
 
 impl std::error::Error for Error {}
 
+/// Bytes shown in standard base64 with padding (as curl's `sha256//` pins are written).
+pub(crate) struct Base64<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Display for Base64<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for chunk in self.0.chunks(3) {
+            let bytes = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = u32::from_be_bytes([0, bytes[0], bytes[1], bytes[2]]);
+            for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+                let c = if i <= chunk.len() {
+                    char::from(ALPHABET[(n >> shift & 63) as usize])
+                } else {
+                    '='
+                };
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Seconds since the Unix epoch, shown as UTC (`2025-01-02T03:04:05Z`).
 struct Utc(u64);
 
@@ -234,6 +281,16 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pins_are_shown_in_base64_as_curl_writes_them() {
+        assert_eq!(Base64(b"").to_string(), "");
+        assert_eq!(Base64(b"f").to_string(), "Zg==");
+        assert_eq!(Base64(b"fo").to_string(), "Zm8=");
+        assert_eq!(Base64(b"foo").to_string(), "Zm9v");
+        assert_eq!(Base64(b"foobar").to_string(), "Zm9vYmFy");
+        assert_eq!(Base64(&[0xff; 32]).to_string().len(), 44);
+    }
 
     #[test]
     fn times_are_shown_as_utc_dates() {

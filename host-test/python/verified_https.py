@@ -4,10 +4,11 @@
     response = client.urlopen("https://example.org/")
     response.status, response.tls["verified"], response.read()
 
-Trust comes from the Python side: `ssl.get_default_verify_paths()` (the platform store that
-Python's own ssl module uses) or a PEM file. With none, verified requests fail with
-`trust-store-unavailable`; `urlopen(..., insecure=True)` uses the component's explicit
-unverified context and the response says `verified: False`.
+Trust comes from the Python side, by the rules of `https-get`: `ssl_default_verify_paths()`
+(SSL_CERT_FILE, else SSL_CERT_DIR, else the platform bundle; a named location that is missing
+or empty is an error, never a fallback, and sources are never merged) or a PEM file. With none,
+verified requests fail with `trust-store-unavailable`, saying why; `urlopen(..., insecure=True)`
+uses the component's explicit unverified context and the response says `verified: False`.
 
 Sockets: this host cannot give the component TCP (wasmtime-py 50). wasmtime-wasi allows TCP only
 after `WasiCtxBuilder::allow_tcp(true)`; the C API that wasmtime-py wraps offers
@@ -64,21 +65,86 @@ def pem_file(path: str | os.PathLike) -> list[bytes]:
     return found
 
 
+# Where platforms keep their CA bundle: the list `https-get` searches
+# (host-test/host/src/trust_store.rs, PLATFORM_BUNDLES), after the bundle Python's own OpenSSL
+# was built to use.
+PLATFORM_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+)
+
+# What to tell a user who has no trust store.
+HOW_TO_FIX = "set SSL_CERT_FILE or SSL_CERT_DIR, or pass pem_file(path) to Client"
+
+
 def ssl_default_verify_paths() -> list[bytes] | str:
-    """The platform store as Python's ssl module finds it (SSL_CERT_FILE, SSL_CERT_DIR, then
-    OpenSSL's defaults); a message instead if it holds no certificate."""
-    paths = ssl.get_default_verify_paths()
-    found: list[bytes] = []
-    if paths.cafile and os.path.isfile(paths.cafile):
-        found += pem_certificates(Path(paths.cafile).read_text())
-    if paths.capath and os.path.isdir(paths.capath):
-        for entry in sorted(Path(paths.capath).iterdir()):
-            try:
-                found += pem_certificates(entry.read_text())
-            except (OSError, UnicodeDecodeError, ValueError):
-                continue
+    """The host's trust store by the rules of `https-get` (and PEP 476's variables):
+    SSL_CERT_FILE if set, else SSL_CERT_DIR if set, else the platform bundle. A variable that
+    names a missing or unreadable location, or one without a certificate, is an error (the
+    message, returned as a str), never a reason to look elsewhere; sources are never merged."""
+    platform = [Path(p) for p in (ssl.get_default_verify_paths().openssl_cafile, *PLATFORM_BUNDLES) if p]
+    return find_trust_store(
+        os.environ.get("SSL_CERT_FILE") or None,
+        os.environ.get("SSL_CERT_DIR") or None,
+        platform,
+    )
+
+
+def find_trust_store(
+    cert_file: str | os.PathLike | None,
+    cert_dir: str | os.PathLike | None,
+    platform: list[Path],
+) -> list[bytes] | str:
+    """`ssl_default_verify_paths` with its inputs given: the certificates (DER, each once) of
+    `cert_file`, else of `cert_dir`, else of the first of `platform` that is a file; or why
+    there are none."""
+    if cert_file is not None:
+        return _store_file(Path(cert_file), f"SSL_CERT_FILE={cert_file}")
+    if cert_dir is not None:
+        return _store_dir(Path(cert_dir), f"SSL_CERT_DIR={cert_dir}")
+    for bundle in platform:
+        if bundle.is_file():
+            return _store_file(bundle, str(bundle))
+    return (
+        "no trust store found: SSL_CERT_FILE and SSL_CERT_DIR are not set and no platform "
+        f"bundle exists ({', '.join(str(p) for p in platform)}); {HOW_TO_FIX}"
+    )
+
+
+def _store_file(path: Path, origin: str) -> list[bytes] | str:
+    """Every certificate in a PEM file; none, or a file that cannot be read, is an error."""
+    try:
+        text = path.read_bytes().decode("ascii", errors="replace")
+    except OSError as e:
+        return f"cannot read {origin}: {e.strerror or e}; {HOW_TO_FIX}"
+    try:
+        found = pem_certificates(text)
+    except ValueError as e:
+        return f"{origin}: invalid PEM: {e}"
     if not found:
-        return f"no certificates at ssl.get_default_verify_paths(): {paths.cafile}, {paths.capath}"
+        return f"{origin} holds no PEM certificate; {HOW_TO_FIX}"
+    return list(dict.fromkeys(found))
+
+
+def _store_dir(directory: Path, origin: str) -> list[bytes] | str:
+    """Every certificate in the PEM files of a directory, each once (OpenSSL's hashed links
+    included); files without certificates are skipped, but none at all is an error."""
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as e:
+        return f"cannot read {origin}: {e.strerror or e}; {HOW_TO_FIX}"
+    found: list[bytes] = []
+    for entry in entries:
+        try:
+            if entry.is_file():
+                found += pem_certificates(entry.read_bytes().decode("ascii", errors="replace"))
+        except (OSError, ValueError):
+            continue
+    if not found:
+        return f"{origin} holds no PEM certificate; {HOW_TO_FIX}"
     return list(dict.fromkeys(found))
 
 

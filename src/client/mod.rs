@@ -207,7 +207,7 @@ impl<N: Network> Client<N> {
                 idle_ms: timeouts.read_ms,
             };
             N::set_limits(&mut tcp, limits);
-            let mut channel = Channel::open(&target, tcp, Some(self.policy.config.clone()))?;
+            let mut channel = Channel::open(&target, tcp, Some(&self.policy))?;
             limits.phase = None;
             N::set_limits(channel.transport_mut(), limits);
             Ok::<_, Error>(channel)

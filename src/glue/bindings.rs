@@ -3,8 +3,16 @@
 //! crate allows it.
 #![allow(unsafe_code)]
 
+#[cfg(not(feature = "host-keys"))]
 wit_bindgen::generate!({
     world: "https-client",
+    path: "wit",
+});
+
+// The same client, importing `identity` too (docs: wit/world.wit).
+#[cfg(feature = "host-keys")]
+wit_bindgen::generate!({
+    world: "https-client-host-keys",
     path: "wit",
 });
 

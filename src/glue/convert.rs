@@ -7,7 +7,7 @@ use crate::client::{ConnectOverride, SendOptions, Timeouts};
 use crate::error::{CertificateError, Error};
 use crate::http1::Request;
 use crate::limits::Limits;
-use crate::tls::TlsInfo;
+use crate::tls::{ClientIdentity, TlsInfo, TlsOptions, TlsVersion};
 use crate::trust::TrustChoice;
 
 /// The core's trust choice from the WIT `trust-anchors`.
@@ -17,6 +17,30 @@ pub(super) fn trust_choice(anchors: wit::TrustAnchors) -> TrustChoice {
         wit::TrustAnchors::Pem(pem) => TrustChoice::Pem(pem),
         wit::TrustAnchors::Der(certs) => TrustChoice::Der(certs),
     }
+}
+
+/// The core's TLS options from the WIT context options; `host_identity` answers the `host`
+/// client identity (the `identity` import, where this build has it).
+pub(super) fn tls_options(
+    options: &mut wit::ContextOptions,
+    host_identity: impl FnOnce() -> Result<ClientIdentity, Error>,
+) -> Result<TlsOptions, Error> {
+    let version = |v: wit::TlsVersion| match v {
+        wit::TlsVersion::Tls12 => TlsVersion::Tls12,
+        wit::TlsVersion::Tls13 => TlsVersion::Tls13,
+    };
+    let client_identity = match options.client_identity.take() {
+        None => None,
+        Some(wit::ClientIdentity::Pem(pem)) => Some(ClientIdentity::from_pem(&pem)?),
+        Some(wit::ClientIdentity::Der(der)) => Some(ClientIdentity::from_der(der.chain, der.key)?),
+        Some(wit::ClientIdentity::Host) => Some(host_identity()?),
+    };
+    Ok(TlsOptions {
+        min_version: options.min_version.map(version),
+        max_version: options.max_version.map(version),
+        client_identity,
+        pinned_public_keys: std::mem::take(&mut options.pinned_public_keys),
+    })
 }
 
 /// The core's limits from the WIT record: absent fields take the defaults.
@@ -80,6 +104,7 @@ pub(super) fn wit_tls_info(info: TlsInfo) -> wit::TlsInfo {
         alpn: info.alpn,
         verified: info.verified,
         peer_certificates: info.peer_certificates,
+        client_certificate_sent: info.client_certificate_sent,
     }
 }
 
@@ -110,6 +135,10 @@ pub(super) fn wit_error(err: Error) -> wit::ErrorCode {
         Error::Timeout => W::HttpResponseTimeout,
         Error::TooManyRedirects(limit) => W::TooManyRedirects(limit),
         Error::InsecureRedirect(to) => W::InsecureRedirect(to),
+        Error::InvalidClientIdentity(why) => W::InvalidClientIdentity(why),
+        Error::PinMismatch { presented, pinned } => {
+            W::PinMismatch(wit::PinMismatchPayload { presented, pinned })
+        }
         Error::Internal(why) => W::InternalError(why),
     }
 }
@@ -175,6 +204,11 @@ pub(super) fn core_error(code: wit::ErrorCode) -> Error {
         W::HttpResponseTimeout => Error::Timeout,
         W::TooManyRedirects(limit) => Error::TooManyRedirects(limit),
         W::InsecureRedirect(to) => Error::InsecureRedirect(to),
+        W::InvalidClientIdentity(why) => Error::InvalidClientIdentity(why),
+        W::PinMismatch(m) => Error::PinMismatch {
+            presented: m.presented,
+            pinned: m.pinned,
+        },
         W::InternalError(why) => Error::Internal(why),
     }
 }

@@ -4,10 +4,13 @@
 //! - `bindings`: what wit-bindgen generates (the one place `unsafe` is allowed);
 //! - `convert`: WIT types to the core's and back, errors included, each in one place;
 //! - `trust`: the `trust` import as the core's host trust store;
+//! - `identity` (the `host-keys` build only): the `identity` import as a rustls signing key;
 //! - `sockets`: the core's network port over `wasi:sockets` and `wasi:clocks`.
 
 mod bindings;
 mod convert;
+#[cfg(feature = "host-keys")]
+mod identity;
 mod sockets;
 mod trust;
 
@@ -16,9 +19,12 @@ use std::cell::RefCell;
 use rustls_pki_types::UnixTime;
 
 use crate::client::{self, Client};
+use crate::error::Error;
 use crate::limits::Limits;
-use crate::tls::Policy;
-use convert::{core_error, core_limits, core_request, trust_choice, wit_error, wit_tls_info};
+use crate::tls::{ClientIdentity, Policy, TlsOptions};
+use convert::{
+    core_error, core_limits, core_request, tls_options, trust_choice, wit_error, wit_tls_info,
+};
 use sockets::WasiNetwork;
 use trust::TrustImport;
 
@@ -32,14 +38,21 @@ impl wit::Guest for Component {
     type Response = HttpsResponse;
 
     fn create_default_context() -> Result<wit::Context, wit::ErrorCode> {
-        HttpsContext::verified(wit::TrustAnchors::Host, Vec::new(), Limits::default())
+        HttpsContext::verified(
+            wit::TrustAnchors::Host,
+            Vec::new(),
+            Limits::default(),
+            &TlsOptions::default(),
+        )
     }
 
-    fn create_context(options: wit::ContextOptions) -> Result<wit::Context, wit::ErrorCode> {
+    fn create_context(mut options: wit::ContextOptions) -> Result<wit::Context, wit::ErrorCode> {
+        let tls = tls_options(&mut options, host_identity).map_err(wit_error)?;
         HttpsContext::verified(
             options.trust_anchors,
             options.revocation_lists,
             core_limits(&options.limits),
+            &tls,
         )
     }
 
@@ -54,6 +67,22 @@ impl wit::Guest for Component {
     }
 }
 
+/// The client identity of the host's key, through the `identity` import.
+#[cfg(feature = "host-keys")]
+fn host_identity() -> Result<ClientIdentity, Error> {
+    identity::host_identity()
+}
+
+/// This build has no `identity` import, so it cannot use a key the host keeps.
+#[cfg(not(feature = "host-keys"))]
+fn host_identity() -> Result<ClientIdentity, Error> {
+    Err(Error::InvalidClientIdentity(
+        "this build of the client has no identity import; a key the host keeps needs the \
+         host-keys build (world https-client-host-keys)"
+            .into(),
+    ))
+}
+
 /// A context: the core client over `wasi:sockets`.
 struct HttpsContext {
     client: Client<WasiNetwork>,
@@ -65,10 +94,11 @@ impl HttpsContext {
         anchors: wit::TrustAnchors,
         revocation_lists: Vec<Vec<u8>>,
         limits: Limits,
+        tls: &TlsOptions,
     ) -> Result<wit::Context, wit::ErrorCode> {
         let trust = crate::trust::choose(trust_choice(anchors), revocation_lists, &TrustImport)
             .map_err(wit_error)?;
-        let policy = Policy::verified(trust.roots, trust.revocation_lists, trust.source)
+        let policy = Policy::verified(trust.roots, trust.revocation_lists, trust.source, tls)
             .map_err(wit_error)?;
         Ok(wit::Context::new(HttpsContext {
             client: Client::new(WasiNetwork, policy, limits),

@@ -3,6 +3,7 @@
 
 use rustls_pki_types::ServerName;
 
+use super::pins::PinMismatch;
 use super::verifier::SelfSignedCertificate;
 use crate::error::{CertificateError, Error};
 
@@ -11,6 +12,18 @@ impl Error {
     pub fn from_tls(err: rustls::Error) -> Self {
         use rustls::Error as E;
         match err {
+            // A chain that verified but whose key is not pinned is its own case.
+            E::InvalidCertificate(rustls::CertificateError::Other(other))
+                if other.0.downcast_ref::<PinMismatch>().is_some() =>
+            {
+                match other.0.downcast_ref::<PinMismatch>() {
+                    Some(PinMismatch { presented, pinned }) => Error::PinMismatch {
+                        presented: presented.clone(),
+                        pinned: pinned.clone(),
+                    },
+                    None => Error::Internal("a pin mismatch that is not one".into()),
+                }
+            }
             E::InvalidCertificate(cert) => Error::Certificate(CertificateError::from_rustls(cert)),
             E::AlertReceived(alert) => Error::TlsAlert(alert_description(alert)),
             other => Error::TlsProtocol(other.to_string()),

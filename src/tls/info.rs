@@ -14,11 +14,17 @@ pub struct TlsInfo {
     pub verified: bool,
     /// The server's certificates as DER, end-entity first.
     pub peer_certificates: Vec<Vec<u8>>,
+    /// Whether the client sent its own certificate in the handshake.
+    pub client_certificate_sent: bool,
 }
 
 impl TlsInfo {
     /// Reads the details off a connection whose handshake is complete.
-    pub fn of(conn: &rustls::ClientConnection, verified: bool) -> Self {
+    pub fn of(
+        conn: &rustls::ClientConnection,
+        verified: bool,
+        client_certificate_sent: bool,
+    ) -> Self {
         let version = match conn.protocol_version() {
             Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
             Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
@@ -41,6 +47,7 @@ impl TlsInfo {
                 .iter()
                 .map(|c| c.to_vec())
                 .collect(),
+            client_certificate_sent,
         }
     }
 }

@@ -6,6 +6,8 @@
 //!   verified chains ([`verified_chains`]);
 //! - [`danger`]: the verifier that skips chain and name checks (the unverified context only);
 //! - [`stream`]: rustls driven over a blocking transport, one write per flight;
+//! - [`identity`]: the client's certificate and key (mutual TLS);
+//! - [`pins`]: public-key pinning, checked after verification;
 //! - [`info`]: what a connection tells about its TLS;
 //! - `resumption`: sessions resumed only while the chain behind them is still valid;
 //! - [`der`]: the few certificate fields read directly (self-issued, validity);
@@ -14,7 +16,9 @@
 pub mod danger;
 pub mod der;
 mod errors;
+pub mod identity;
 pub mod info;
+pub mod pins;
 pub mod policy;
 pub mod provider;
 mod resumption;
@@ -22,5 +26,6 @@ pub mod stream;
 pub mod verified_chains;
 pub mod verifier;
 
+pub use identity::ClientIdentity;
 pub use info::TlsInfo;
-pub use policy::Policy;
+pub use policy::{Policy, TlsOptions, TlsVersion};

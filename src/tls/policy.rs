@@ -1,6 +1,8 @@
 //! TLS policy: the rustls client configuration of a verified or an unverified context.
 //!
-//! Both use rustls with [`super::provider`], TLS 1.2 and 1.3 and ALPN `http/1.1`.
+//! Both use rustls with [`super::provider`] and ALPN `http/1.1`; a verified context may bound
+//! the TLS versions (1.2 and 1.3 by default), present a client certificate and pin the
+//! server's key ([`TlsOptions`]).
 
 use std::sync::Arc;
 
@@ -10,6 +12,8 @@ use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 
 use super::danger;
+use super::identity::{ClientIdentity, IdentityResolver};
+use super::pins::Pins;
 use super::provider::provider;
 use super::resumption::{VerifiedSessionStore, VerifiedWindows};
 use super::verifier::SelfSignedAwareVerifier;
@@ -19,6 +23,30 @@ use crate::trust::AnchorSource;
 /// The ALPN protocol the client offers.
 pub const ALPN_HTTP11: &[u8] = b"http/1.1";
 
+/// A TLS protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    /// TLS 1.2.
+    Tls12,
+    /// TLS 1.3.
+    Tls13,
+}
+
+/// What a verified context asks of TLS beyond whom to trust.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// The lowest version accepted. Defaults to TLS 1.2.
+    pub min_version: Option<TlsVersion>,
+    /// The highest version offered. Defaults to TLS 1.3.
+    pub max_version: Option<TlsVersion>,
+    /// The client's certificate, for servers that ask for one. Defaults to none (a server that
+    /// asks gets none).
+    pub client_identity: Option<ClientIdentity>,
+    /// SHA-256 digests of SubjectPublicKeyInfos, one of which the server's key must be,
+    /// checked after chain and name verification. Defaults to none: no pinning.
+    pub pinned_public_keys: Vec<Vec<u8>>,
+}
+
 /// What a context does about TLS: its rustls configuration and, when it verifies, the verifier
 /// inside that configuration (kept so that `verify_chain` runs the handshake's own code).
 #[derive(Debug, Clone)]
@@ -26,6 +54,7 @@ pub struct Policy {
     /// The client configuration every connection of the context uses.
     pub config: Arc<ClientConfig>,
     verification: Option<Verification>,
+    identity: Option<Arc<IdentityResolver>>,
 }
 
 /// What a verifying policy keeps beside its configuration: the verifier the handshakes use and
@@ -38,12 +67,16 @@ struct Verification {
 
 impl Policy {
     /// Verifies chain and name against `roots`, checking revocation against `crls` (DER; none
-    /// means no revocation checking). A certificate whose issuer has no CRL here is not checked.
+    /// means no revocation checking; a certificate whose issuer has no CRL here is not
+    /// checked), with the versions, client certificate and pins of `options`.
     pub fn verified(
         roots: RootCertStore,
         crls: Vec<Vec<u8>>,
         source: AnchorSource,
+        options: &TlsOptions,
     ) -> Result<Self> {
+        let versions = protocol_versions(options)?;
+        let pins = Pins::new(options.pinned_public_keys.clone())?;
         let provider = Arc::new(provider());
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .with_crls(crls.into_iter().map(CertificateRevocationListDer::from))
@@ -56,21 +89,28 @@ impl Policy {
                 other => source.error(other.to_string()),
             })?;
         let windows = Arc::new(VerifiedWindows::default());
-        let verifier = Arc::new(SelfSignedAwareVerifier::new(webpki, windows.clone()));
+        let verifier = Arc::new(SelfSignedAwareVerifier::new(webpki, windows.clone(), pins));
         let sessions = Arc::new(VerifiedSessionStore::new(windows));
         let builder = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(&versions)
             .map_err(|err| Error::Internal(err.to_string()))?;
-        // Not dangerous: the verifier wraps WebPkiServerVerifier and changes only an error's name.
+        let identity = options
+            .client_identity
+            .clone()
+            .map(|identity| Arc::new(IdentityResolver::new(identity)));
+        // Not dangerous: the verifier wraps WebPkiServerVerifier; it renames an error and adds
+        // the pin check after a successful verification.
         let mut config = finish(
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(verifier.clone()),
+            identity.clone(),
         );
         config.resumption = rustls::client::Resumption::store(sessions.clone());
         Ok(Policy {
             config: Arc::new(config),
             verification: Some(Verification { verifier, sessions }),
+            identity,
         })
     }
 
@@ -92,9 +132,19 @@ impl Policy {
                 builder
                     .dangerous()
                     .with_custom_certificate_verifier(verifier),
+                None,
             )),
             verification: None,
+            identity: None,
         }
+    }
+
+    /// Whether the last handshake sent the client's certificate (handshakes of a context run
+    /// one at a time); asking resets the answer.
+    pub fn take_client_certificate_sent(&self) -> bool {
+        self.identity
+            .as_ref()
+            .is_some_and(|resolver| resolver.take_sent())
     }
 
     /// Whether this policy verifies chains and names.
@@ -172,10 +222,36 @@ impl Policy {
     }
 }
 
+/// The protocol versions between the bounds of `options`, newest first.
+fn protocol_versions(
+    options: &TlsOptions,
+) -> Result<Vec<&'static rustls::SupportedProtocolVersion>> {
+    let min = options.min_version.unwrap_or(TlsVersion::Tls12);
+    let max = options.max_version.unwrap_or(TlsVersion::Tls13);
+    if min > max {
+        return Err(Error::InvalidRequest(format!(
+            "the lowest TLS version ({min:?}) is above the highest ({max:?})"
+        )));
+    }
+    Ok([
+        (TlsVersion::Tls13, &rustls::version::TLS13),
+        (TlsVersion::Tls12, &rustls::version::TLS12),
+    ]
+    .into_iter()
+    .filter(|(version, _)| (min..=max).contains(version))
+    .map(|(_, supported)| supported)
+    .collect())
+}
+
+/// The configuration with the client's certificate (if any) and ALPN.
 fn finish(
     builder: rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>,
+    identity: Option<Arc<IdentityResolver>>,
 ) -> ClientConfig {
-    let mut config = builder.with_no_client_auth();
+    let mut config = match identity {
+        Some(resolver) => builder.with_client_cert_resolver(resolver),
+        None => builder.with_no_client_auth(),
+    };
     config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
     config
 }
@@ -201,7 +277,7 @@ mod tests {
 
     fn policy_trusting(root: Vec<u8>) -> Policy {
         let roots = crate::trust::roots_from_der(vec![root], AnchorSource::Host).unwrap();
-        Policy::verified(roots, vec![], AnchorSource::Host).unwrap()
+        Policy::verified(roots, vec![], AnchorSource::Host, &TlsOptions::default()).unwrap()
     }
 
     #[test]
@@ -254,8 +330,37 @@ mod tests {
     fn garbage_revocation_list_is_refused_by_its_source() {
         let (root, _) = root_and_leaf("a.test");
         let roots = crate::trust::roots_from_der(vec![root], AnchorSource::Caller).unwrap();
-        let err =
-            Policy::verified(roots, vec![b"not a CRL".to_vec()], AnchorSource::Caller).unwrap_err();
+        let err = Policy::verified(
+            roots,
+            vec![b"not a CRL".to_vec()],
+            AnchorSource::Caller,
+            &TlsOptions::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::InvalidTrustAnchors(_)), "{err:?}");
+    }
+
+    #[test]
+    fn version_bounds_choose_the_versions_offered() {
+        let names = |min, max| {
+            protocol_versions(&TlsOptions {
+                min_version: min,
+                max_version: max,
+                ..TlsOptions::default()
+            })
+            .map(|versions| {
+                versions
+                    .iter()
+                    .map(|v| format!("{:?}", v.version))
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(names(None, None).unwrap(), ["TLSv1_3", "TLSv1_2"]);
+        assert_eq!(names(Some(TlsVersion::Tls13), None).unwrap(), ["TLSv1_3"]);
+        assert_eq!(names(None, Some(TlsVersion::Tls12)).unwrap(), ["TLSv1_2"]);
+        assert!(matches!(
+            names(Some(TlsVersion::Tls13), Some(TlsVersion::Tls12)),
+            Err(Error::InvalidRequest(_))
+        ));
     }
 }

@@ -3,12 +3,11 @@
 //! TCP_NODELAY, so a flight split in two waits for the server's delayed ACK).
 
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 
-use rustls::{ClientConfig, ClientConnection};
+use rustls::ClientConnection;
 use rustls_pki_types::ServerName;
 
-use super::TlsInfo;
+use super::{Policy, TlsInfo};
 use crate::error::{Error, Result};
 use crate::net::{Phase, transport_error};
 
@@ -18,6 +17,8 @@ pub struct TlsStream<T> {
     io: T,
     /// Records waiting to leave in the next transport write.
     outgoing: Vec<u8>,
+    /// Whether the handshake sent the client's certificate.
+    client_certificate_sent: bool,
 }
 
 /// What one read of plaintext gave.
@@ -32,16 +33,20 @@ pub enum Plaintext {
 }
 
 impl<T: Read + Write> TlsStream<T> {
-    /// Performs the handshake for `name` with `config` over the connected transport `io`.
-    pub fn connect(config: Arc<ClientConfig>, name: ServerName<'static>, io: T) -> Result<Self> {
+    /// Performs the handshake for `name` with `policy`'s configuration over the connected
+    /// transport `io`.
+    pub fn connect(policy: &Policy, name: ServerName<'static>, io: T) -> Result<Self> {
+        let config = policy.config.clone();
         let conn =
             ClientConnection::new(config, name).map_err(|e| Error::Internal(e.to_string()))?;
         let mut stream = TlsStream {
             conn,
             io,
             outgoing: Vec::new(),
+            client_certificate_sent: false,
         };
         stream.handshake()?;
+        stream.client_certificate_sent = policy.take_client_certificate_sent();
         Ok(stream)
     }
 
@@ -73,7 +78,7 @@ impl<T: Read + Write> TlsStream<T> {
 
     /// The TLS details of the established connection.
     pub fn info(&self, verified: bool) -> TlsInfo {
-        TlsInfo::of(&self.conn, verified)
+        TlsInfo::of(&self.conn, verified, self.client_certificate_sent)
     }
 
     fn handshake(&mut self) -> Result<()> {

@@ -11,6 +11,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::der;
+use super::pins::Pins;
 use super::resumption::VerifiedWindows;
 use super::verified_chains::{VerifiedChains, chain_key, window};
 
@@ -22,15 +23,22 @@ pub(crate) struct SelfSignedAwareVerifier {
     webpki: Arc<WebPkiServerVerifier>,
     verified: Mutex<VerifiedChains>,
     windows: Arc<VerifiedWindows>,
+    pins: Pins,
 }
 
 impl SelfSignedAwareVerifier {
-    /// Wraps webpki's verifier, remembering nothing yet, recording successes in `windows`.
-    pub(crate) fn new(webpki: Arc<WebPkiServerVerifier>, windows: Arc<VerifiedWindows>) -> Self {
+    /// Wraps webpki's verifier, remembering nothing yet, recording successes in `windows`, and
+    /// checking the end-entity key against `pins` after every successful verification.
+    pub(crate) fn new(
+        webpki: Arc<WebPkiServerVerifier>,
+        windows: Arc<VerifiedWindows>,
+        pins: Pins,
+    ) -> Self {
         SelfSignedAwareVerifier {
             webpki,
             verified: Mutex::default(),
             windows,
+            pins,
         }
     }
 }
@@ -60,6 +68,7 @@ impl ServerCertVerifier for SelfSignedAwareVerifier {
         let key = chain_key(&server_name.to_str(), end_entity, &presented);
         let verified = || self.verified.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(window) = verified().window_at(&key, now.as_secs()) {
+            self.pins.check(end_entity)?;
             self.windows.record(server_name, window);
             return Ok(ServerCertVerified::assertion());
         }
@@ -76,6 +85,8 @@ impl ServerCertVerifier for SelfSignedAwareVerifier {
                 }
                 other => other,
             })?;
+        // Pins are checked after the chain and name verified, never instead.
+        self.pins.check(end_entity)?;
         if let Some(window) = window(std::iter::once(end_entity.as_ref()).chain(presented)) {
             verified().insert(key, window);
             self.windows.record(server_name, window);

@@ -375,6 +375,52 @@ fn max_filesize_exits_63_and_writes_nothing_beyond_it() {
 }
 
 #[test]
+fn an_insecure_fetch_over_max_filesize_exits_63_and_writes_nothing() {
+    // The unverified context takes no options, so the CLI applies the limit itself; a
+    // Content-Length over it is refused before any byte, as the component does.
+    let pki = Pki::new("cli-insecure-max-filesize");
+    let server = good_server(&pki, server::fixed(200, b"0123456789abcdef"));
+    let (code, out, err) = run(https_get()
+        .args(["-k", "-i", "--max-filesize", "10"])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 63, "{err}");
+    assert!(
+        out.is_empty(),
+        "nothing is written, not even the head: {out}"
+    );
+    assert!(err.contains("response body exceeds 10 bytes"), "{err}");
+}
+
+#[test]
+fn an_insecure_chunked_body_over_max_filesize_exits_63_and_writes_nothing_beyond_it() {
+    let pki = Pki::new("cli-insecure-max-filesize-chunked");
+    let server = good_server(
+        &pki,
+        server::raw(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+              6\r\n012345\r\n6\r\n6789ab\r\n4\r\ncdef\r\n0\r\n\r\n"
+                .to_vec(),
+            Ending::CloseNotify,
+        ),
+    );
+    let (code, out, err) = run(https_get()
+        .args(["-k", "--max-filesize", "10"])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 63, "{err}");
+    assert!(
+        out.len() <= 10 && "0123456789abcdef".starts_with(&out),
+        "at most the first 10 bytes are written: {out:?}"
+    );
+    assert!(err.contains("response body exceeds 10 bytes"), "{err}");
+
+    // A body exactly at the limit is whole.
+    let (code, out, err) = run(https_get()
+        .args(["-k", "--max-filesize", "16"])
+        .args(target(&server, "good.test")));
+    assert_eq!((code, out.as_str()), (0, "0123456789abcdef"), "{err}");
+}
+
+#[test]
 fn verbose_names_each_certificate_of_the_chain_with_its_expiry() {
     let pki = Pki::new("cli-verbose");
     let server = good_server(&pki, server::fixed(200, b"hi"));
@@ -444,4 +490,162 @@ fn json_reports_a_failure_as_an_error_object_with_the_exit_code() {
             .contains("wrong.test"),
         "{meta}"
     );
+}
+
+/// A fresh `$XDG_CACHE_HOME` for `https-get` (its cache is `verified-https` inside it).
+fn cache_home(name: &str) -> PathBuf {
+    let home = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-cache-{name}"));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).expect("temp dir");
+    home
+}
+
+/// The precompiled artifact (`*.cwasm`) in a cache directory: there is exactly one.
+fn cached_artifact(cache: &Path) -> PathBuf {
+    let artifacts: Vec<PathBuf> = std::fs::read_dir(cache)
+        .expect("the cache directory")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "cwasm"))
+        .collect();
+    assert_eq!(artifacts.len(), 1, "{artifacts:?}");
+    artifacts[0].clone()
+}
+
+/// The names and contents of the files in `dir`, sorted.
+fn dir_contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("a directory")
+        .map(|entry| {
+            let path = entry.expect("an entry").path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).expect("a file"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The file range of the ELF section `name` (a precompiled artifact is an ELF object).
+fn elf_section(elf: &[u8], name: &str) -> std::ops::Range<usize> {
+    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap()) as usize;
+    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap()) as usize;
+    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap()) as usize;
+    assert_eq!(&elf[..5], b"\x7fELF\x02", "a 64-bit ELF object");
+    let (table, entry, count, names) = (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let header = |index: usize| table + index * entry;
+    let strings = u64_at(header(names) + 24);
+    (0..count)
+        .map(header)
+        .find(|&at| {
+            let start = strings + u32_at(at);
+            elf[start..].starts_with(name.as_bytes()) && elf[start + name.len()] == 0
+        })
+        .map(|at| u64_at(at + 24)..u64_at(at + 24) + u64_at(at + 32))
+        .unwrap_or_else(|| panic!("no section {name}"))
+}
+
+#[test]
+fn a_fresh_cache_directory_is_created_private_with_a_digest_beside_the_artifact() {
+    use std::os::unix::fs::PermissionsExt;
+    let pki = Pki::new("cli-cache-fresh");
+    let server = good_server(&pki, server::fixed(200, b"cached"));
+    let home = cache_home("fresh");
+    let (code, out, err) = run(https_get()
+        .env("XDG_CACHE_HOME", &home)
+        .arg("-k")
+        .args(target(&server, "good.test")));
+    assert_eq!((code, out.as_str()), (0, "cached"), "{err}");
+    let cache = home.join("verified-https");
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+    assert_eq!(
+        mode & 0o777,
+        0o700,
+        "the cache directory is private: {mode:o}"
+    );
+    let artifact = cached_artifact(&cache);
+    let digest = std::fs::read_to_string(format!("{}.sha256", artifact.display())).unwrap();
+    assert_eq!(digest.trim().len(), 64, "a SHA-256 in hex: {digest}");
+    let names: Vec<_> = dir_contents(&cache)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "the artifact and its digest, nothing partial: {names:?}"
+    );
+}
+
+#[test]
+fn a_tampered_cached_artifact_is_never_loaded_and_the_request_still_succeeds() {
+    let pki = Pki::new("cli-cache-tampered");
+    let server = good_server(&pki, server::keep_alive(200, b"still fine", 1));
+    let home = cache_home("tampered");
+    let fetch = || {
+        run(https_get()
+            .env("XDG_CACHE_HOME", &home)
+            .args(["-k", "-v"])
+            .args(target(&server, "good.test")))
+    };
+    let (code, _, err) = fetch();
+    assert_eq!(code, 0, "{err}");
+    let artifact = cached_artifact(&home.join("verified-https"));
+
+    // Machine code changed in place, under the same name: nothing in the artifact's own
+    // format would notice.
+    let mut bytes = std::fs::read(&artifact).unwrap();
+    let text = elf_section(&bytes, ".text");
+    let middle = text.start + text.len() / 2;
+    for byte in &mut bytes[middle..middle + 64] {
+        *byte ^= 0xff;
+    }
+    std::fs::write(&artifact, &bytes).unwrap();
+
+    let (code, out, err) = fetch();
+    assert_eq!((code, out.as_str()), (0, "still fine"), "{err}");
+    assert!(
+        err.contains("compiled") && err.contains("does not match its SHA-256 digest"),
+        "the artifact is refused, and -v says why: {err}"
+    );
+    assert_ne!(
+        std::fs::read(&artifact).unwrap(),
+        bytes,
+        "the artifact is rewritten"
+    );
+    let (code, _, err) = fetch();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("from the cache"),
+        "the rewritten artifact is used: {err}"
+    );
+}
+
+#[test]
+fn a_world_writable_cache_directory_is_never_used_and_the_request_still_succeeds() {
+    use std::os::unix::fs::PermissionsExt;
+    let pki = Pki::new("cli-cache-writable");
+    let server = good_server(&pki, server::keep_alive(200, b"compiled anew", 1));
+    let home = cache_home("writable");
+    let fetch = || {
+        run(https_get()
+            .env("XDG_CACHE_HOME", &home)
+            .args(["-k", "-v"])
+            .args(target(&server, "good.test")))
+    };
+    // A cache with a good artifact, then opened to everyone: anyone could have replaced it.
+    let (code, _, err) = fetch();
+    assert_eq!(code, 0, "{err}");
+    let cache = home.join("verified-https");
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let before = dir_contents(&cache);
+
+    let (code, out, err) = fetch();
+    assert_eq!((code, out.as_str()), (0, "compiled anew"), "{err}");
+    assert!(
+        !err.contains("from the cache") && err.contains("writable by group or others"),
+        "-v says why the cache was not used: {err}"
+    );
+    assert_eq!(dir_contents(&cache), before, "nothing is written there");
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o777, "and its mode is left as it was");
 }

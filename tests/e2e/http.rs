@@ -266,6 +266,10 @@ fn context_with_limits(
             trust_anchors: verified_https_host::TrustAnchors::Der(vec![root]),
             revocation_lists: Vec::new(),
             limits,
+            client_identity: None,
+            min_version: None,
+            max_version: None,
+            pinned_public_keys: Vec::new(),
         })
         .expect("no trap")
         .expect("context")

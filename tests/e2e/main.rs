@@ -16,5 +16,6 @@ mod http;
 mod limbo;
 mod native;
 mod support;
+mod tls_contract;
 mod trust;
 mod verification;

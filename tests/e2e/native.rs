@@ -11,14 +11,20 @@ use verified_https::error::{CertificateError, Error};
 use verified_https::http1::Request;
 use verified_https::limits::Limits;
 use verified_https::std_net::StdNetwork;
-use verified_https::tls::Policy;
+use verified_https::tls::{Policy, TlsOptions};
 use verified_https::trust::{AnchorSource, roots_from_der};
 use verified_https_testkit::pki::{LeafSpec, Pki};
 use verified_https_testkit::server::{self, Ending, SeenRequest, TestServer, Versions};
 
 fn native_client(pki: &Pki) -> Client<StdNetwork> {
     let roots = roots_from_der(vec![pki.root_der()], AnchorSource::Host).expect("roots");
-    let policy = Policy::verified(roots, Vec::new(), AnchorSource::Host).expect("policy");
+    let policy = Policy::verified(
+        roots,
+        Vec::new(),
+        AnchorSource::Host,
+        &TlsOptions::default(),
+    )
+    .expect("policy");
     Client::new(StdNetwork, policy, Limits::default())
 }
 

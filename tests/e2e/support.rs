@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use verified_https_host::runtime::{Runtime, default_component_path};
-use verified_https_host::{ClientInstance, HostConfig, HostTrust, ResponseHandle};
+use verified_https_host::{ClientInstance, ContextHandle, HostConfig, HostTrust, ResponseHandle};
 use verified_https_host::{ConnectOverride, ErrorCode, Request, RequestOptions};
 use verified_https_testkit::server::TestServer;
 
@@ -81,6 +81,15 @@ pub(crate) fn fetch(
     } else {
         client.unverified_context().expect("no trap")
     };
+    fetch_through(client, context, request)
+}
+
+/// Sends `request` through `context`; the response with its whole body.
+pub(crate) fn fetch_through(
+    client: &mut ClientInstance,
+    context: ContextHandle,
+    request: &Request,
+) -> Result<(ResponseHandle, Vec<u8>), ErrorCode> {
     let response = client.send(context, request).expect("no trap")?;
     let body = client.read_to_end(&response).expect("no trap")?;
     Ok((response, body))

@@ -98,6 +98,10 @@ fn caller_pem_roots_verify_without_the_host_store() {
             trust_anchors: TrustAnchors::Pem(pki.root_pem().into_bytes()),
             revocation_lists: Vec::new(),
             limits: verified_https_host::default_limits(),
+            client_identity: None,
+            min_version: None,
+            max_version: None,
+            pinned_public_keys: Vec::new(),
         })
         .expect("no trap")
         .expect("PEM roots are accepted");
@@ -120,6 +124,10 @@ fn caller_roots_replace_the_host_roots_instead_of_joining_them() {
             trust_anchors: TrustAnchors::Der(vec![caller_pki.root_der()]),
             revocation_lists: Vec::new(),
             limits: verified_https_host::default_limits(),
+            client_identity: None,
+            min_version: None,
+            max_version: None,
+            pinned_public_keys: Vec::new(),
         })
         .expect("no trap")
         .expect("DER roots are accepted");
@@ -147,6 +155,10 @@ fn caller_garbage_roots_are_invalid_trust_anchors() {
                 trust_anchors: anchors,
                 revocation_lists: Vec::new(),
                 limits: verified_https_host::default_limits(),
+                client_identity: None,
+                min_version: None,
+                max_version: None,
+                pinned_public_keys: Vec::new(),
             })
             .expect("no trap")
             .expect_err("garbage is refused");

@@ -20,7 +20,7 @@ use verified_https::client::{Client as NativeClient, SendOptions};
 use verified_https::http1::Request as CoreRequest;
 use verified_https::limits::Limits as CoreLimits;
 use verified_https::std_net::StdNetwork;
-use verified_https::tls::Policy;
+use verified_https::tls::{Policy, TlsOptions};
 use verified_https::trust::{AnchorSource, roots_from_der};
 
 use verified_https_host::instance::get;
@@ -268,8 +268,13 @@ impl Contenders {
     fn native_client(&self) -> Result<NativeClient<StdNetwork>> {
         let roots = roots_from_der(vec![self.root_der.clone()], AnchorSource::Host)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let policy = Policy::verified(roots, Vec::new(), AnchorSource::Host)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let policy = Policy::verified(
+            roots,
+            Vec::new(),
+            AnchorSource::Host,
+            &TlsOptions::default(),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(NativeClient::new(StdNetwork, policy, CoreLimits::default()))
     }
 }

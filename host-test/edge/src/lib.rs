@@ -4,6 +4,15 @@
 //! upstream calls through the verified client) and read-only preopened directories (for a
 //! composed `trust-files` provider); it is given no trust of the host's.
 //!
+//! Each request's instance is held to [`InstanceLimits`]: a time limit (wall clock, from
+//! instantiation to the end of its answer) and a memory limit (its linear memories together).
+//! An instance that goes beyond either is stopped and the request answered `503 Service
+//! Unavailable` (if no answer has begun; one that has is cut off); one that fails otherwise
+//! without answering gets `500`. Either way the host goes on serving. The engine's epoch
+//! advances every [`EPOCH_TICK`] on a thread of its own, and a running instance yields to the
+//! host at each tick: a guest that spins never holds a thread of the host for longer than a
+//! tick, and is stopped at its deadline wherever it is.
+//!
 //! The bin `edge-host` serves a component from the command line; tests use [`EdgeHost`] on
 //! port 0. [`HttpState`] is the store data, shared with the benchmarks' `wasi:http` host.
 
@@ -12,12 +21,16 @@ mod state;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow};
+use http_body_util::BodyExt as _;
+use hyper::StatusCode;
 use hyper::server::conn::http1;
+use verified_https_host::NetworkPolicy;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store};
-use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::io::TokioIo;
@@ -27,16 +40,92 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 pub use crate::state::HttpState;
 
+/// How often the engine's epoch advances: how often a running instance yields to the host
+/// (which can then stop it).
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What each request's instance may use. The fields are public; [`Default`] gives the
+/// documented defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceLimits {
+    /// How long one request's instance may run (wall clock, from instantiation to the end of
+    /// its answer, time spent waiting on its own upstream calls included). The edge function
+    /// gives its upstream call 30 s, so it answers a slow upstream itself first. Defaults to
+    /// 60 s.
+    pub time: Duration,
+    /// The most linear memory one request's instance may hold, all its memories together (a
+    /// composed component has one per core module). Defaults to 128 MiB.
+    pub memory_bytes: usize,
+}
+
+impl Default for InstanceLimits {
+    /// 60 seconds and 128 MiB.
+    fn default() -> Self {
+        InstanceLimits {
+            time: Duration::from_secs(60),
+            memory_bytes: 128 << 20,
+        }
+    }
+}
+
 /// A running edge host; it stops when dropped.
 pub struct EdgeHost {
     addr: SocketAddr,
     runtime: Option<tokio::runtime::Runtime>,
+    ticker: Option<EpochTicker>,
 }
 
 /// What every request's instance is given.
 struct Serving {
     pre: ProxyPre<HttpState<NoOutgoingHttp>>,
     preopens: Vec<(PathBuf, String)>,
+    limits: InstanceLimits,
+}
+
+/// Why an instance ended without answering.
+enum Stopped {
+    /// It ran past its time limit.
+    Time,
+    /// It tried to grow its memory past its limit.
+    Memory,
+    /// It trapped or failed otherwise (a failure of the function, or of the host).
+    Failed(wasmtime::Error),
+    /// It returned without setting a response.
+    NoResponse,
+}
+
+/// The thread that advances an engine's epoch every [`EPOCH_TICK`]; stopped on drop.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("edge-host epoch".into())
+            .spawn(move || {
+                while !stopping.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(EpochTicker {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// The function calls upstream through `wasi:sockets` (the verified client), never through
@@ -66,13 +155,17 @@ impl wasmtime_wasi_http::WasiHttpHooks for NoOutgoingHttp {
 
 impl EdgeHost {
     /// Serves the component at `component` on `listen` (port 0: any free port), giving each
-    /// instance the read-only `preopens` (host directory, guest path).
+    /// instance the read-only `preopens` (host directory, guest path) and holding it to
+    /// `limits`.
     pub fn serve(
         component: &Path,
         listen: SocketAddr,
         preopens: Vec<(PathBuf, String)>,
+        limits: InstanceLimits,
     ) -> Result<Self> {
-        let engine = Engine::default();
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| anyhow!("{e:#}"))?;
         let component = Component::from_file(&engine, component)
             .map_err(|e| anyhow!("cannot load {}: {e:#}", component.display()))?;
         let mut linker = Linker::new(&engine);
@@ -83,7 +176,12 @@ impl EdgeHost {
             .instantiate_pre(&component)
             .and_then(ProxyPre::new)
             .map_err(|e| anyhow!("not a wasi:http proxy component: {e:#}"))?;
-        let serving = Arc::new(Serving { pre, preopens });
+        let ticker = EpochTicker::start(engine)?;
+        let serving = Arc::new(Serving {
+            pre,
+            preopens,
+            limits,
+        });
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -110,6 +208,7 @@ impl EdgeHost {
         Ok(EdgeHost {
             addr,
             runtime: Some(runtime),
+            ticker: Some(ticker),
         })
     }
 
@@ -132,11 +231,12 @@ impl Drop for EdgeHost {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
+        self.ticker.take();
     }
 }
 
 impl Serving {
-    /// Runs one request through a fresh instance of the component.
+    /// Runs one request through a fresh instance of the component, within its limits.
     async fn handle(
         &self,
         request: hyper::Request<hyper::body::Incoming>,
@@ -146,20 +246,22 @@ impl Serving {
             .allow_tcp(true)
             .allow_ip_name_lookup(true)
             .socket_addr_check(|addr, usage| {
-                let allowed = match usage {
-                    SocketAddrUse::TcpConnect => addr.ip().is_loopback(),
-                    SocketAddrUse::TcpBind => addr.ip().is_loopback() || addr.ip().is_unspecified(),
-                    _ => false,
-                };
+                let allowed = NetworkPolicy::LoopbackOnly.allows(addr, usage);
                 Box::pin(async move { allowed })
             });
         for (host_path, guest_path) in &self.preopens {
             wasi.preopened_dir(host_path, guest_path, FsPerms::ReadOnly)?;
         }
+        let limits = self.limits;
         let mut store = Store::new(
             self.pre.engine(),
-            HttpState::new(wasi.build(), NoOutgoingHttp),
+            HttpState::new(wasi.build(), NoOutgoingHttp).with_memory_limit(limits.memory_bytes),
         );
+        store.limiter(|state| &mut state.memory);
+        // Yield to the host at every tick, so that the deadline below can stop the instance
+        // wherever it is, and a spinning guest never holds a thread of the host.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
             .data_mut()
@@ -168,23 +270,118 @@ impl Serving {
         let out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = self.pre.clone();
         let task = tokio::task::spawn(async move {
-            let proxy = pre.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(store, incoming, out)
-                .await
+            let run = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, incoming, out)
+                    .await
+            };
+            // At the deadline the call is dropped, which stops the instance: it is suspended
+            // at an epoch yield or waiting on the host, never in the middle of its code.
+            let outcome = tokio::time::timeout(limits.time, run).await;
+            match outcome {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) if store.data().memory.exceeded() => Err(Stopped::Memory),
+                Ok(Err(e)) => Err(Stopped::Failed(e)),
+                Err(_elapsed) => Err(Stopped::Time),
+            }
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(e)) => Err(e.into()),
             Err(_) => {
-                let why = match task.await {
-                    Ok(Ok(())) => wasmtime::format_err!("the function set no response"),
-                    Ok(Err(e)) => e,
-                    Err(e) => e.into(),
+                let stopped = match task.await {
+                    Ok(Ok(())) => Stopped::NoResponse,
+                    Ok(Err(stopped)) => stopped,
+                    Err(e) => Stopped::Failed(e.into()),
                 };
-                Err(why.context("the function set no response"))
+                Ok(stopped.answer(&limits))
             }
         }
+    }
+}
+
+impl Stopped {
+    /// What the client is told: 503 for a limit, 500 for any other failure (whose detail goes
+    /// to the host's stderr, not to the client).
+    fn answer(self, limits: &InstanceLimits) -> hyper::Response<HyperOutgoingBody> {
+        let (status, text) = match self {
+            Stopped::Time => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the function was stopped: it ran past its time limit of {}\n",
+                    describe_duration(limits.time)
+                ),
+            ),
+            Stopped::Memory => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the function was stopped: it needed more than its memory limit of {}\n",
+                    describe_bytes(limits.memory_bytes)
+                ),
+            ),
+            Stopped::Failed(e) => {
+                eprintln!("edge-host: the function failed without answering: {e:#}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the function failed without answering\n".to_owned(),
+                )
+            }
+            Stopped::NoResponse => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the function returned without answering\n".to_owned(),
+            ),
+        };
+        let body = http_body_util::Full::new(hyper::body::Bytes::from(text))
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let mut response = hyper::Response::new(body);
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        response
+    }
+}
+
+/// `60 s`, or `1500 ms` when not whole seconds.
+fn describe_duration(time: Duration) -> String {
+    if time.subsec_millis() == 0 {
+        format!("{} s", time.as_secs())
+    } else {
+        format!("{} ms", time.as_millis())
+    }
+}
+
+/// `128 MiB`, or a number of bytes when not whole MiB.
+fn describe_bytes(bytes: usize) -> String {
+    if bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_worded_in_seconds_and_mib_when_whole() {
+        assert_eq!(describe_duration(Duration::from_secs(60)), "60 s");
+        assert_eq!(describe_duration(Duration::from_millis(1500)), "1500 ms");
+        assert_eq!(describe_bytes(128 << 20), "128 MiB");
+        assert_eq!(describe_bytes(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn the_default_limits_are_sixty_seconds_and_128_mib() {
+        let limits = InstanceLimits::default();
+        assert_eq!(
+            (limits.time, limits.memory_bytes),
+            (Duration::from_secs(60), 128 << 20)
+        );
     }
 }

@@ -4,7 +4,8 @@
 use crate::ErrorCode;
 
 /// curl's exit code for an error (DESIGN.md: 3 bad URL, 6 resolve, 7 connect, 8 malformed reply,
-/// 18 truncated, 28 timeout, 35 TLS, 56 receive, 60 certificate, 77 trust store; and curl's 63
+/// 18 truncated, 28 timeout, 35 TLS, 56 receive, 58 client certificate, 60 certificate, 77 trust
+/// store, 90 pinned key mismatch; and curl's 63
 /// for a body over the size limit, 47 for too many redirects, 1 for a refused https-to-http
 /// redirect).
 pub fn exit_code(err: &ErrorCode) -> u8 {
@@ -28,6 +29,8 @@ pub fn exit_code(err: &ErrorCode) -> u8 {
         ErrorCode::ConnectionTerminated(_) => 56,
         ErrorCode::TooManyRedirects(_) => 47,
         ErrorCode::InsecureRedirect(_) => 1,
+        ErrorCode::InvalidClientIdentity(_) => 58,
+        ErrorCode::PinMismatch(_) => 90,
         ErrorCode::InternalError(_) => 1,
     }
 }

@@ -74,6 +74,7 @@ pub mod bindings {
 }
 
 pub use bindings::exports::verified::https::client::{
-    CertificateError, ConnectOverride, ContextOptions, ErrorCode, Header, Limits, RedirectPolicy,
-    Request, RequestOptions, TlsInfo, TrustAnchors,
+    CertificateError, ClientIdentity, ConnectOverride, ContextOptions, DerIdentity, ErrorCode,
+    Header, Limits, PinMismatchPayload, RedirectPolicy, Request, RequestOptions, TlsInfo,
+    TlsVersion, TrustAnchors,
 };

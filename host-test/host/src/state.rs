@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::HttpsClient;
@@ -47,14 +46,8 @@ impl HostState {
         }
         match config.network {
             NetworkPolicy::Any => wasi.inherit_network(),
-            NetworkPolicy::LoopbackOnly => wasi.socket_addr_check(|addr, usage| {
-                // Connecting is what matters; the implicit bind before a connect is to the
-                // unspecified address.
-                let allowed = match usage {
-                    SocketAddrUse::TcpConnect => addr.ip().is_loopback(),
-                    SocketAddrUse::TcpBind => addr.ip().is_loopback() || addr.ip().is_unspecified(),
-                    _ => false,
-                };
+            policy @ NetworkPolicy::LoopbackOnly => wasi.socket_addr_check(move |addr, usage| {
+                let allowed = policy.allows(addr, usage);
                 Box::pin(async move { allowed })
             }),
         };

@@ -20,11 +20,11 @@ import verified_https  # noqa: E402
 class Pki:
     """A CA in a directory; `leaf(names)` issues a server certificate for `names`."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, name: str = "python test CA"):
         self.dir = directory
         self.serial = 0
         self._openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key")
-        self._openssl("req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=python test CA",
+        self._openssl("req", "-x509", "-new", "-key", "ca.key", "-subj", f"/CN={name}",
                       "-days", "2", "-addext", "basicConstraints=critical,CA:TRUE",
                       "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.pem")
         self.ca_pem = directory / "ca.pem"

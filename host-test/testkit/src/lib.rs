@@ -11,5 +11,6 @@
     reason = "test support: a setup failure is the test's failure"
 )]
 
+pub mod nginx;
 pub mod pki;
 pub mod server;

@@ -23,6 +23,24 @@ pub struct Leaf {
     pub key: PrivateKeyDer<'static>,
 }
 
+impl Leaf {
+    /// The chain as PEM text, leaf first.
+    pub fn chain_pem(&self) -> String {
+        self.chain
+            .iter()
+            .map(|cert| pem::encode(&pem::Pem::new("CERTIFICATE", cert.to_vec())))
+            .collect()
+    }
+
+    /// The private key as PEM text (PKCS#8 `PRIVATE KEY`).
+    pub fn key_pem(&self) -> String {
+        pem::encode(&pem::Pem::new(
+            "PRIVATE KEY",
+            self.key.secret_der().to_vec(),
+        ))
+    }
+}
+
 impl Clone for Leaf {
     fn clone(&self) -> Self {
         Leaf {

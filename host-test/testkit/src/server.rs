@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use rustls::ServerConfig;
+use rustls_pki_types::CertificateDer;
 
 use crate::pki::Leaf;
 
@@ -18,6 +19,8 @@ pub struct SeenRequest {
     pub head: String,
     /// The body (by Content-Length).
     pub body: Vec<u8>,
+    /// The client's certificate (DER, end-entity), if it presented one (TLS servers only).
+    pub client_certificate: Option<Vec<u8>>,
 }
 
 /// How the server ends a connection after the handler has written its response.
@@ -183,6 +186,49 @@ pub fn impostor_config(leaf: &Leaf, impostor: &Leaf) -> Arc<ServerConfig> {
         .expect("a key rustls loads: every `pki` key is (others: `try_server_config`)")
 }
 
+/// A server configuration presenting `leaf` that requires a client certificate issued under
+/// one of `client_roots` (mutual TLS), as a server for an internal API would.
+pub fn client_auth_config(
+    leaf: &Leaf,
+    versions: Versions,
+    client_roots: &[CertificateDer<'static>],
+) -> Arc<ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for root in client_roots {
+        roots
+            .add(root.clone())
+            .expect("a `pki` root is a valid anchor");
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .expect("a verifier over one root");
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(protocol_versions(versions))
+        .expect("ring's provider supports TLS 1.2 and 1.3")
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .expect("a `pki` leaf's key matches its certificate");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// rustls's versions for `versions`.
+fn protocol_versions(versions: Versions) -> &'static [&'static rustls::SupportedProtocolVersion] {
+    static BOTH: [&rustls::SupportedProtocolVersion; 2] =
+        [&rustls::version::TLS13, &rustls::version::TLS12];
+    static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+    static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+    match versions {
+        Versions::Both => &BOTH,
+        Versions::Tls12Only => &TLS12,
+        Versions::Tls13Only => &TLS13,
+    }
+}
+
 /// A TLS 1.3 server configuration for the benchmarks: only `suite` if given, and session
 /// resumption (stateful, two tickets per handshake: rustls's defaults) only if `resumption`.
 pub fn bench_config(
@@ -227,11 +273,7 @@ fn build_server_config(
     key_of: Option<&Leaf>,
 ) -> Result<Arc<ServerConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let versions: &[&rustls::SupportedProtocolVersion] = match versions {
-        Versions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
-        Versions::Tls12Only => &[&rustls::version::TLS12],
-        Versions::Tls13Only => &[&rustls::version::TLS13],
-    };
+    let versions = protocol_versions(versions);
     let key = provider
         .key_provider
         .load_private_key(key_of.unwrap_or(leaf).key.clone_key())
@@ -275,7 +317,12 @@ fn serve(
             let mut carry = Vec::new();
             let mut first = true;
             let ending = loop {
-                let request = read_request(&mut tls, &mut carry)?;
+                let mut request = read_request(&mut tls, &mut carry)?;
+                request.client_certificate = tls
+                    .conn
+                    .peer_certificates()
+                    .and_then(|chain| chain.first())
+                    .map(|cert| cert.to_vec());
                 // The handshake is over once a request has arrived.
                 if std::mem::take(&mut first)
                     && tls.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
@@ -337,7 +384,11 @@ fn read_request(stream: &mut dyn Read, carry: &mut Vec<u8>) -> io::Result<SeenRe
     }
     let body = carry[head_end..head_end + length].to_vec();
     carry.drain(..head_end + length);
-    Ok(SeenRequest { head, body })
+    Ok(SeenRequest {
+        head,
+        body,
+        client_certificate: None,
+    })
 }
 
 /// A handler answering every request with `status` and `body` (Content-Length framed), then

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use super::{Args, Failure, build_request, exit, trust_choice};
+use crate::ErrorCode;
 use crate::certificates::summarize;
 use crate::config::{HostConfig, HostRevocationLists, NetworkPolicy};
 use crate::instance::{ClientInstance, ResponseHandle};
@@ -24,7 +25,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let (runtime, loaded_from) = Runtime::load(&component, cache.as_deref())?;
     if verbose {
         eprintln!(
-            "* component {} ({loaded_from:?}) in {:?}",
+            "* component {} ({loaded_from}) in {:?}",
             component.display(),
             started.elapsed()
         );
@@ -52,6 +53,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             preopens: Vec::new(),
         },
     )?;
+    // The unverified context takes no options: its body limit is applied here.
+    let host_body_limit = choice.host_body_limit(args.max_filesize);
     let context = match choice.context_options(args.max_filesize) {
         Some(options) => client
             .context(&options)?
@@ -80,7 +83,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             ),
         ));
     }
-    let body_bytes = write_response(args, &mut client, &response)?;
+    let body_bytes = write_response(args, &mut client, &response, host_body_limit)?;
     if args.json {
         println!("{}", metadata(&response, body_bytes));
     }
@@ -165,11 +168,25 @@ fn report_response(response: &ResponseHandle, started: Instant) {
 
 /// Writes the body (and with -i the head) where it goes; the body's size. With -o FILE at a
 /// terminal, a progress bar on stderr.
+///
+/// With `body_limit` (`--max-filesize` where the component does not apply it), a body over the
+/// limit fails as the component's would (`http-response-body-size`, exit 63, its wording): a
+/// Content-Length over it before anything is written, and otherwise before the piece that
+/// crosses it, so nothing beyond the limit is ever written.
 fn write_response(
     args: &Args,
     client: &mut ClientInstance,
     response: &ResponseHandle,
+    body_limit: Option<u64>,
 ) -> Result<u64, Failure> {
+    let too_large = |client: &mut ClientInstance, limit: u64| {
+        Failure::from_error(client, &ErrorCode::HttpResponseBodySize(limit))
+    };
+    if let Some(limit) = body_limit
+        && content_length(response).is_some_and(|length| length > limit)
+    {
+        return Err(too_large(client, limit));
+    }
     let mut out: Box<dyn Write> = match (&args.output, args.json) {
         (Some(path), _) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).map_err(|e| {
@@ -201,6 +218,11 @@ fn write_response(
         .read_body(response, 256 * 1024)?
         .map_err(|err| Failure::from_error(client, &err))?
     {
+        if let Some(limit) = body_limit
+            && written + piece.len() as u64 > limit
+        {
+            return Err(too_large(client, limit));
+        }
         out.write_all(&piece).map_err(write_failed)?;
         written += piece.len() as u64;
         if let Some(bar) = &progress {
@@ -220,18 +242,7 @@ fn progress_bar(args: &Args, response: &ResponseHandle) -> Option<indicatif::Pro
     if args.output.is_none() || args.silent || !std::io::stderr().is_terminal() {
         return None;
     }
-    let length = response
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .and_then(|h| {
-            std::str::from_utf8(&h.value)
-                .ok()?
-                .trim()
-                .parse::<u64>()
-                .ok()
-        });
-    let bar = match length {
+    let bar = match content_length(response) {
         Some(length) => indicatif::ProgressBar::new(length).with_style(
             indicatif::ProgressStyle::with_template(
                 "{bytes:>10} / {total_bytes} {wide_bar} {bytes_per_sec} ETA {eta}",
@@ -243,4 +254,19 @@ fn progress_bar(args: &Args, response: &ResponseHandle) -> Option<indicatif::Pro
         ),
     };
     Some(bar)
+}
+
+/// The response's Content-Length, if it sent one that parses.
+fn content_length(response: &ResponseHandle) -> Option<u64> {
+    response
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .and_then(|h| {
+            std::str::from_utf8(&h.value)
+                .ok()?
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
 }

@@ -196,6 +196,16 @@ impl TrustChoice {
         }
     }
 
+    /// The body limit the CLI applies itself: `--max-filesize` for [`TrustChoice::Unverified`],
+    /// whose context (`create-unverified-context`) takes no options; `None` for a verified
+    /// choice, whose context applies the limit ([`TrustChoice::context_options`]).
+    pub fn host_body_limit(&self, max_filesize: Option<u64>) -> Option<u64> {
+        match self {
+            TrustChoice::Unverified => max_filesize,
+            TrustChoice::HostStore | TrustChoice::Explicit(_) => None,
+        }
+    }
+
     /// The options of `create-context` for a verified choice (with `--max-filesize` as the
     /// body limit); `None` for [`TrustChoice::Unverified`].
     pub fn context_options(&self, max_filesize: Option<u64>) -> Option<ContextOptions> {
@@ -210,6 +220,10 @@ impl TrustChoice {
             trust_anchors,
             revocation_lists: Vec::new(),
             limits,
+            client_identity: None,
+            min_version: None,
+            max_version: None,
+            pinned_public_keys: Vec::new(),
         })
     }
 }
@@ -576,6 +590,11 @@ mod tests {
         let options = choice.context_options(Some(7)).expect("verified");
         assert_eq!(options.trust_anchors, TrustAnchors::Host);
         assert_eq!(options.limits.max_body_bytes, Some(7));
+        assert_eq!(
+            choice.host_body_limit(Some(7)),
+            None,
+            "the component applies it"
+        );
 
         let found = choice.host_trust(
             || {
@@ -678,6 +697,16 @@ mod tests {
         assert_eq!(choice.context_options(None), None);
         let host = choice.host_trust(|| panic!("the host store is not looked for"), |_| {});
         assert_eq!(host, HostTrust::Unavailable(NOT_CONSULTED.into()));
+    }
+
+    #[test]
+    fn max_filesize_with_insecure_is_applied_by_the_cli_since_the_unverified_context_takes_no_limits()
+     {
+        let choice = trust_choice(&parse(&["-k", "--max-filesize", "10", "https://a.test/"]))
+            .expect("a choice");
+        assert_eq!(choice.context_options(Some(10)), None);
+        assert_eq!(choice.host_body_limit(Some(10)), Some(10));
+        assert_eq!(choice.host_body_limit(None), None);
     }
 
     #[test]

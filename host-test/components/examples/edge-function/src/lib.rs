@@ -5,7 +5,8 @@
 //! `GET /` with an `upstream: https://…` header fetches that URL and answers with its status
 //! and body. An upstream whose certificate does not verify gives `502 Bad Gateway` with a
 //! body naming the certificate error; any other upstream failure, `502` naming it too; a
-//! request without the header, `400`.
+//! request without the header, or whose upstream is not an `https://` URL, `400` (the
+//! function relays only to upstreams that prove who they are: never plain `http://`).
 
 use wasip2::http::types::{
     Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
@@ -49,6 +50,10 @@ impl wasip2::exports::http::incoming_handler::Guest for EdgeFunction {
                 400,
                 b"missing the `upstream` header (an https:// URL)\n".to_vec(),
             ),
+            Some(url) if !is_https(&url) => (
+                400,
+                format!("the upstream must be an https:// URL, not {url:?}\n").into_bytes(),
+            ),
             Some(url) => match fetch(&url) {
                 Ok(answer) => answer,
                 Err(err) => (
@@ -59,6 +64,13 @@ impl wasip2::exports::http::incoming_handler::Guest for EdgeFunction {
         };
         respond(response_out, status, &body);
     }
+}
+
+/// Whether `url` is an `https://` URL (the scheme in any case, as URLs allow): the only
+/// upstreams the function calls.
+fn is_https(url: &str) -> bool {
+    url.split_once("://")
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("https"))
 }
 
 /// GET `url` through a verified context; the upstream's status and body.
