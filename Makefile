@@ -124,7 +124,11 @@ wit-docs:
 	@command -v wit-bindgen >/dev/null || $(CARGO) install --locked wit-bindgen-cli --version 0.57.0
 	@mkdir -p target/wit-docs
 	wit-bindgen markdown wit --world https-client --out-dir target/wit-docs
-	{ echo '<!-- Generated from wit/ by `wit-bindgen markdown wit --world https-client` (wit-bindgen-cli 0.57); do not edit. -->'; echo; cat target/wit-docs/https-client.md; } > docs/WIT.md
+	wit-bindgen markdown wit --world https-client-host-keys --out-dir target/wit-docs
+	{ echo '<!-- Generated from wit/ by `wit-bindgen markdown wit` for the worlds https-client and https-client-host-keys (wit-bindgen-cli 0.57); do not edit. -->'; echo; \
+	  cat target/wit-docs/https-client.md; echo; \
+	  echo '# The world https-client-host-keys: https-client and the `identity` import'; echo; \
+	  sed -n '/^## <a id="verified_https_identity_0_1_0">/,/^## <a id="verified_https_client_0_1_0">/p' target/wit-docs/https-client-host-keys.md | sed '$$d'; } > docs/WIT.md
 
 ## bench: the benchmarks of docs/BENCHMARKS.md (about 5 minutes), written into that file;
 ## bench-quick: the same workloads, smaller (about a minute), printed only

@@ -12,6 +12,7 @@ mod cli;
 mod composed;
 mod connections;
 mod edge;
+mod host_keys;
 mod http;
 mod limbo;
 mod native;

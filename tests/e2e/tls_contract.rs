@@ -2,6 +2,7 @@
 //! caller's key, or a key the host keeps), version bounds, and public-key pinning, against
 //! rustls servers and nginx on loopback.
 
+use rustls_pki_types::pem::PemObject;
 use verified_https::tls::pins::public_key_pin;
 use verified_https_host::{
     CertificateError, ClientIdentity, ClientInstance, ContextOptions, DerIdentity, ErrorCode,
@@ -318,5 +319,82 @@ fn nginx_requiring_client_certificates_answers_the_caller_s_key_and_refuses_none
     assert_eq!(
         response.status, 400,
         "nginx: No required SSL certificate was sent"
+    );
+}
+
+/// Runs openssl (the Makefile demands it) with `args` in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl (make test demands it)");
+    assert!(status.success(), "openssl {args:?}");
+}
+
+#[test]
+fn an_rsa_client_key_in_pkcs1_form_is_accepted() {
+    // rcgen makes no RSA keys; openssl does, and writes PKCS#1 with -traditional.
+    let dir = std::env::temp_dir().join(format!("verified-https-pkcs1-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "key8.pem",
+            "-out",
+            "cert.pem",
+            "-subj",
+            "/CN=client.test",
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "extendedKeyUsage=clientAuth",
+        ],
+    );
+    openssl(
+        &dir,
+        &["rsa", "-in", "key8.pem", "-traditional", "-out", "key1.pem"],
+    );
+    let cert = std::fs::read_to_string(dir.join("cert.pem")).expect("cert");
+    let key = std::fs::read_to_string(dir.join("key1.pem")).expect("key");
+    std::fs::remove_dir_all(&dir).expect("cleaned");
+    assert!(key.starts_with("-----BEGIN RSA PRIVATE KEY-----"), "PKCS#1");
+    let cert_der =
+        rustls_pki_types::CertificateDer::from_pem_slice(cert.as_bytes()).expect("a certificate");
+
+    let pki = Pki::new("pkcs1");
+    let config = server::client_auth_config(
+        &pki.leaf(&LeafSpec::new(&["good.test"])),
+        Versions::Both,
+        &[cert_der.clone()],
+    );
+    let server = TestServer::start(Some(config), server::fixed(200, b"rsa"));
+    let mut client = client(HostTrust::Unavailable("not asked".into()));
+    let ctx = context(
+        &mut client,
+        &ContextOptions {
+            client_identity: Some(ClientIdentity::Pem(format!("{cert}{key}").into_bytes())),
+            ..options(&pki)
+        },
+    );
+    let (response, _) = fetch_through(
+        &mut client,
+        ctx,
+        &request_to(&server, "GET", "good.test", "/"),
+    )
+    .expect("accepted");
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        server.requests()[0].client_certificate.as_deref(),
+        Some(cert_der.as_ref())
     );
 }

@@ -71,6 +71,12 @@ impl ClientInstance {
         self.store.data_mut().set_trust(trust, revocation_lists);
     }
 
+    /// Gives the `identity` import a client key to sign with (for the host-keys build of the
+    /// component), or takes it away.
+    pub fn set_client_key(&mut self, key: Option<crate::HostClientKey>) {
+        self.store.data_mut().set_client_key(key);
+    }
+
     /// How often the component has asked for the host's trust anchors.
     pub fn trust_calls(&self) -> u32 {
         self.store.data().trust_calls()

@@ -72,7 +72,16 @@ impl Runtime {
     /// artifact keyed by the component's SHA-256 and the engine's compatibility hash, under
     /// the rules of this module's documentation.
     pub fn load(path: &Path, cache_dir: Option<&Path>) -> Result<(Self, LoadedFrom)> {
-        let mut config = Config::new();
+        Self::load_with_config(path, cache_dir, Config::new())
+    }
+
+    /// The same with an engine configured by the caller (for example with a memory creator of
+    /// its own, to look at the guest's linear memory in a test).
+    pub fn load_with_config(
+        path: &Path,
+        cache_dir: Option<&Path>,
+        mut config: Config,
+    ) -> Result<(Self, LoadedFrom)> {
         // For profiling with `perf`: JIT symbols in /tmp/perf-PID.map, and no cached artifact
         // (whose code would have none).
         let perf_map = std::env::var_os("VERIFIED_HTTPS_PERF_MAP").is_some();

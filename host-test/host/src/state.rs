@@ -1,5 +1,6 @@
 //! The store's data of one instance: WASI (sockets policy, clock, preopens), the trust
-//! import's answers, and a meter of linear memory; and the linker setup that serves it.
+//! import's answers, the client key the identity import signs with, and a meter of linear
+//! memory; and the linker setup that serves it.
 //!
 //! [`runtime`](crate::runtime) links with [`add_to_linker`], [`instance`](crate::instance)
 //! creates a [`HostState`] per store; this module uses neither.
@@ -12,12 +13,18 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::HttpsClient;
+use crate::client_key::HostClientKey;
 use crate::config::{HostConfig, HostRevocationLists, HostTrust, NetworkPolicy};
 
-/// Adds WASI 0.2 and the `verified:https/trust` import to `linker`.
+/// Adds WASI 0.2, the `verified:https/trust` import and the `identity` import to `linker`.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
     HttpsClient::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    // Used only by the host-keys build; a component that does not import it ignores it.
+    crate::host_keys_bindings::verified::https::identity::add_to_linker::<
+        HostState,
+        HasSelf<HostState>,
+    >(linker, |state| state)?;
     Ok(())
 }
 
@@ -29,6 +36,7 @@ pub(crate) struct HostState {
     revocation_lists: HostRevocationLists,
     clock: WallClockSetting,
     trust_calls: u32,
+    client_key: Option<HostClientKey>,
     pub(crate) memory: MemoryMeter,
 }
 
@@ -60,6 +68,7 @@ impl HostState {
             revocation_lists: config.revocation_lists,
             clock,
             trust_calls: 0,
+            client_key: None,
             memory: MemoryMeter::default(),
         })
     }
@@ -74,6 +83,11 @@ impl HostState {
     pub(crate) fn set_trust(&mut self, trust: HostTrust, revocation_lists: HostRevocationLists) {
         self.trust = trust;
         self.revocation_lists = revocation_lists;
+    }
+
+    /// Changes the client key the `identity` import signs with (none: it has no key).
+    pub(crate) fn set_client_key(&mut self, key: Option<HostClientKey>) {
+        self.client_key = key;
     }
 
     /// How often the component has asked for the trust anchors.
@@ -104,6 +118,29 @@ impl crate::bindings::verified::https::trust::Host for HostState {
         match &self.revocation_lists {
             HostRevocationLists::Lists(lists) => Ok(lists.clone()),
             HostRevocationLists::Unavailable(why) => Err(why.clone()),
+        }
+    }
+}
+
+impl crate::host_keys_bindings::verified::https::identity::Host for HostState {
+    fn certificate_chain(&mut self) -> Result<Vec<Vec<u8>>, String> {
+        match &self.client_key {
+            Some(key) => Ok(key.chain().to_vec()),
+            None => Err("this host holds no client key".into()),
+        }
+    }
+
+    fn signature_schemes(&mut self) -> Vec<u16> {
+        self.client_key
+            .as_ref()
+            .map(HostClientKey::signature_schemes)
+            .unwrap_or_default()
+    }
+
+    fn sign(&mut self, scheme: u16, message: Vec<u8>) -> Result<Vec<u8>, String> {
+        match &self.client_key {
+            Some(key) => key.sign(scheme, &message),
+            None => Err("this host holds no client key".into()),
         }
     }
 }
