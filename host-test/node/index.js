@@ -12,6 +12,14 @@ export { useNodeRoots, usePemFile, trustOrigin } from './trust.js';
  * A failure throws an HttpsError whose `payload` is the component's `error-code`
  * (for example `{ tag: 'tls-certificate-error', val: { tag: 'name-mismatch', ... } }`) and
  * whose message is the component's own wording of it (`describe-error`).
+ *
+ * TLS options of the verified context (each absent by default; see `tlsContextOptions`):
+ * `cert` and `key` (PEM strings or Buffers; the key may be in `cert`), sent to a server that
+ * asks for a client certificate (`tls.clientCertificateSent`); `pinnedPublicKeys` (Buffers of
+ * 32 bytes or `'sha256//BASE64'` strings: the SHA-256 of the server's SubjectPublicKeyInfo,
+ * checked besides the chain and name; else `pin-mismatch`); `minVersion` and `maxVersion`
+ * (`'1.2'` or `'1.3'`). With `insecure: true` they are refused (a TypeError): the unverified
+ * context takes no options, and a pin through it would vouch for nothing.
  */
 export function get(url, options = {}) {
   try {
@@ -33,8 +41,95 @@ export class HttpsError extends Error {
   }
 }
 
-function send(url, { insecure = false, headers = {}, timeoutMs = 30000, resolve = [] }) {
-  const context = insecure ? client.createUnverifiedContext() : client.createDefaultContext();
+/**
+ * The `context-options` of `client.createContext` for the TLS options of `get`, trusting what
+ * ./trust.js answers (the host's anchors: none chosen is still `trust-store-unavailable`, never
+ * a fallback); `undefined` when none is given (then `createDefaultContext` is used). A
+ * malformed option is a TypeError; whether the certificate and key are usable is decided by the
+ * component (`invalid-client-identity`).
+ */
+export function tlsContextOptions({ cert, key, pinnedPublicKeys, minVersion, maxVersion } = {}) {
+  const given = [cert, key, pinnedPublicKeys, minVersion, maxVersion].some((o) => o !== undefined);
+  if (!given) {
+    return undefined;
+  }
+  if (key !== undefined && cert === undefined) {
+    throw new TypeError('key needs cert (the certificate the key belongs to)');
+  }
+  return {
+    trustAnchors: { tag: 'host' },
+    revocationLists: [],
+    limits: {},
+    clientIdentity: cert === undefined ? undefined : { tag: 'pem', val: identityPem(cert, key) },
+    minVersion: tlsVersion('minVersion', minVersion),
+    maxVersion: tlsVersion('maxVersion', maxVersion),
+    pinnedPublicKeys: pins(pinnedPublicKeys ?? []),
+  };
+}
+
+/** The PEM text of `cert`, then that of `key` if given, as bytes. */
+function identityPem(cert, key) {
+  const text = [cert, key]
+    .filter((part) => part !== undefined)
+    .map((part) => {
+      if (typeof part !== 'string' && !(part instanceof Uint8Array)) {
+        throw new TypeError('cert and key are PEM strings or Buffers');
+      }
+      return Buffer.from(part).toString('latin1');
+    });
+  return new Uint8Array(Buffer.from(text.join(text[0].endsWith('\n') ? '' : '\n'), 'latin1'));
+}
+
+/** `'1.2'` or `'1.3'` as the WIT `tls-version`; `undefined` stays the default. */
+function tlsVersion(name, version) {
+  if (version === undefined) {
+    return undefined;
+  }
+  const versions = { '1.2': 'tls12', '1.3': 'tls13' };
+  if (!Object.hasOwn(versions, version)) {
+    throw new TypeError(`${name} is '1.2' or '1.3', not ${JSON.stringify(version)}`);
+  }
+  return versions[version];
+}
+
+/**
+ * Pins as 32-byte digests: Buffers of 32 bytes, or `sha256//BASE64` (curl's spelling; one
+ * string may hold several, separated by `;`, as curl's `--pinnedpubkey`).
+ */
+function pins(list) {
+  const entries = typeof list === 'string' ? list.split(';') : Array.isArray(list) ? list : [list];
+  return entries.map((pin) => {
+    if (pin instanceof Uint8Array) {
+      if (pin.length !== 32) {
+        throw new TypeError(
+          `a pinned public key is a SHA-256 digest of 32 bytes, not ${pin.length}`,
+        );
+      }
+      return new Uint8Array(pin);
+    }
+    const encoded = typeof pin === 'string' ? /^sha256\/\/([A-Za-z0-9+/]{43}=)$/.exec(pin) : null;
+    if (encoded === null) {
+      throw new TypeError(
+        `a pinned public key is 32 bytes or 'sha256//BASE64', not ${JSON.stringify(pin)}`,
+      );
+    }
+    return new Uint8Array(Buffer.from(encoded[1], 'base64'));
+  });
+}
+
+function send(url, { insecure = false, headers = {}, timeoutMs = 30000, resolve = [], ...tls }) {
+  const options = tlsContextOptions(tls);
+  if (insecure && options !== undefined) {
+    throw new TypeError(
+      'cert, key, pinnedPublicKeys, minVersion and maxVersion need a verified context: ' +
+        'the unverified one (insecure: true) takes no options',
+    );
+  }
+  const context = insecure
+    ? client.createUnverifiedContext()
+    : options === undefined
+      ? client.createDefaultContext()
+      : client.createContext(options);
   const response = context.send({
     method: 'GET',
     url,

@@ -3,6 +3,8 @@
     client = Client(ssl_default_verify_paths())   # or Client(pem_file("ca.pem"))
     response = client.urlopen("https://example.org/")
     response.status, response.tls["verified"], response.read()
+    context = client.create_context(cert=..., key=..., pinned_public_keys=[...], min_version="1.3")
+    context.verify_chain(chain, "example.org")
 
 Trust comes from the Python side, by the rules of `https-get`: `ssl_default_verify_paths()`
 (SSL_CERT_FILE, else SSL_CERT_DIR, else the platform bundle; a named location that is missing
@@ -20,6 +22,8 @@ host-test/python/README.md for the reproduction.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import ssl
 from dataclasses import dataclass, field
@@ -148,6 +152,53 @@ def _store_dir(directory: Path, origin: str) -> list[bytes] | str:
     return list(dict.fromkeys(found))
 
 
+# `min_version`/`max_version` of `Client.create_context`: the WIT `tls-version`.
+TLS_VERSIONS = {
+    "1.2": "tls12",
+    "1.3": "tls13",
+    ssl.TLSVersion.TLSv1_2: "tls12",
+    ssl.TLSVersion.TLSv1_3: "tls13",
+}
+
+# The length of a SHA-256 digest, which each pinned public key is.
+PIN_BYTES = 32
+
+
+def parse_pins(pins: str | bytes | list[str | bytes]) -> list[bytes]:
+    """Pinned public keys as 32-byte digests: `bytes` of 32, or `sha256//BASE64` (curl's
+    `--pinnedpubkey` spelling; one `str` may hold several, separated by `;`). Anything else is a
+    ValueError."""
+    if isinstance(pins, (str, bytes)):
+        pins = pins.split(";") if isinstance(pins, str) else [pins]
+    digests = []
+    for pin in pins:
+        if isinstance(pin, (bytes, bytearray)):
+            digest = bytes(pin)
+        elif isinstance(pin, str) and pin.startswith("sha256//"):
+            try:
+                digest = base64.b64decode(pin[len("sha256//"):], validate=True)
+            except binascii.Error as e:
+                raise ValueError(f"pinned public key {pin!r} is not sha256//BASE64: {e}") from None
+        else:
+            raise ValueError(f"a pinned public key is 32 bytes or 'sha256//BASE64', not {pin!r}")
+        if len(digest) != PIN_BYTES:
+            raise ValueError(
+                f"a pinned public key is a SHA-256 digest of {PIN_BYTES} bytes, not {len(digest)}")
+        digests.append(digest)
+    return digests
+
+
+def _pem_bytes(name: str, pem: str | bytes | os.PathLike) -> bytes:
+    """PEM text given as `str` or `bytes`, or read from a path (`pathlib.Path`)."""
+    if isinstance(pem, os.PathLike):
+        return Path(pem).read_bytes()
+    if isinstance(pem, str):
+        return pem.encode("ascii")
+    if isinstance(pem, (bytes, bytearray)):
+        return bytes(pem)
+    raise TypeError(f"{name} is PEM text (str or bytes) or a pathlib.Path, not {type(pem).__name__}")
+
+
 @dataclass
 class Response:
     """A response whose body has been read."""
@@ -214,6 +265,65 @@ class Client:
         context = self._ok(self._call("create-default-context"))
         self._ok(self._call("[method]context.verify-chain", context, chain, server_name))
 
+    def create_context(
+        self,
+        *,
+        cert: str | bytes | os.PathLike | None = None,
+        key: str | bytes | os.PathLike | None = None,
+        pinned_public_keys: str | bytes | list[str | bytes] = (),
+        min_version: str | ssl.TLSVersion | None = None,
+        max_version: str | ssl.TLSVersion | None = None,
+    ) -> "Context":
+        """A verified context with TLS options (the component's `create-context`), trusting
+        what this client was given (the trust import: no trust is `trust-store-unavailable`,
+        never a fallback).
+
+        - `cert`, `key`: the client's certificate chain (PEM, end-entity first) and private key
+          (PEM; it may be in `cert` instead), as text or a `pathlib.Path`, sent to servers that
+          ask for one. A key that does not belong to the certificate, or no key at all, raises
+          HttpsError `invalid-client-identity` here. Default: none.
+        - `pinned_public_keys`: SHA-256 digests of SubjectPublicKeyInfos (see `parse_pins`);
+          the server's key must be one of them, checked besides the chain and name, never
+          instead (else `pin-mismatch`). Default: no pinning.
+        - `min_version`, `max_version`: `"1.2"`/`"1.3"` or `ssl.TLSVersion`. Default: TLS 1.2
+          to TLS 1.3.
+        """
+        if key is not None and cert is None:
+            raise ValueError("key needs cert (the certificate the key belongs to)")
+        # wasmtime-py tags a variant only when two of its cases share a Python type (as for
+        # `_ok`): `client-identity` (bytes, a Record, nothing) and `trust-anchors` (nothing,
+        # bytes, a list) are untagged, so `pem` is the bytes themselves and `host` is None; the
+        # option around `client-identity` then is tagged (its none and `host` are both None).
+        identity = wc.Variant("none")
+        if cert is not None:
+            pem = _pem_bytes("cert", cert)
+            if key is not None:
+                pem += (b"" if pem.endswith(b"\n") else b"\n") + _pem_bytes("key", key)
+            identity = wc.Variant("some", pem)
+        versions = []
+        for name, version in (("min_version", min_version), ("max_version", max_version)):
+            if version is not None and version not in TLS_VERSIONS:
+                raise ValueError(f"{name} is '1.2' or '1.3' (or ssl.TLSVersion), not {version!r}")
+            versions.append(None if version is None else TLS_VERSIONS[version])
+        limits = _record(
+            max_header_section_bytes=None,
+            max_header_count=None,
+            max_status_line_bytes=None,
+            max_chunk_line_bytes=None,
+            max_interim_responses=None,
+            max_body_bytes=None,
+        )
+        options = _record(
+            trust_anchors=None,  # `host`: the trust import
+            revocation_lists=[],
+            limits=limits,
+            client_identity=identity,
+            min_version=versions[0],
+            max_version=versions[1],
+            pinned_public_keys=parse_pins(pinned_public_keys),
+        )
+        return Context(self, self._ok(self._call("create-context", options)))
+
     def unverified_verify_chain(self, chain: list[bytes], server_name: str) -> None:
         """The same through the unverified context, which refuses to verify anything."""
         context = self._call("create-unverified-context")
@@ -225,6 +335,10 @@ class Client:
             context = self._call("create-unverified-context")
         else:
             context = self._ok(self._call("create-default-context"))
+        return self._get(context, url, timeout_ms)
+
+    def _get(self, context: Any, url: str, timeout_ms: int) -> Response:
+        """GET `url` through `context`, the whole body read."""
         options = _record(
             connect_timeout_ms=None,
             handshake_timeout_ms=None,
@@ -247,6 +361,25 @@ class Client:
             tls=None if tls is None else {k.replace("-", "_"): v for k, v in tls.__dict__.items()},
             body=bytes(body),
         )
+
+
+class Context:
+    """A verified context with TLS options, from `Client.create_context`."""
+
+    def __init__(self, client: Client, handle: Any):
+        self._client = client
+        self._handle = handle
+
+    def verify_chain(self, chain: list[bytes], server_name: str) -> None:
+        """Verifies a chain (DER, end-entity first) for `server_name` as a handshake through
+        this context would, pins included; raises HttpsError (`tls-certificate-error`,
+        `pin-mismatch`)."""
+        self._client._ok(
+            self._client._call("[method]context.verify-chain", self._handle, chain, server_name))
+
+    def urlopen(self, url: str, *, timeout_ms: int = 30_000) -> Response:
+        """GET `url` through this context (but see the module docstring: no TCP here)."""
+        return self._client._get(self._handle, url, timeout_ms)
 
 
 def _record(**fields: Any) -> wc.Record:

@@ -32,6 +32,16 @@ pub enum TlsVersion {
     Tls13,
 }
 
+impl TlsVersion {
+    /// The version as people write it: `TLS 1.2`, `TLS 1.3`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsVersion::Tls12 => "TLS 1.2",
+            TlsVersion::Tls13 => "TLS 1.3",
+        }
+    }
+}
+
 /// What a verified context asks of TLS beyond whom to trust.
 #[derive(Debug, Clone, Default)]
 pub struct TlsOptions {
@@ -230,7 +240,9 @@ fn protocol_versions(
     let max = options.max_version.unwrap_or(TlsVersion::Tls13);
     if min > max {
         return Err(Error::InvalidRequest(format!(
-            "the lowest TLS version ({min:?}) is above the highest ({max:?})"
+            "the lowest TLS version ({}) is above the highest ({})",
+            min.name(),
+            max.name()
         )));
     }
     Ok([

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use verified_https_testkit::pki::{LeafSpec, Pki};
+use verified_https::tls::pins::public_key_pin;
+use verified_https_testkit::pki::{Leaf, LeafSpec, Pki};
 use verified_https_testkit::server::{self, Ending, TestServer, Versions};
 
 /// The built `https-get`, beside this test binary's directory (target/release).
@@ -38,8 +39,12 @@ fn run(command: &mut Command) -> (i32, String, String) {
         stdout,
         stderr,
     } = command.output().expect("running https-get");
+    let code = status.code().expect("exit code");
+    // The command line and its exit code, shown with --nocapture (or when the test fails).
+    let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
+    eprintln!("$ https-get {} -> {code}", args.join(" "));
     (
-        status.code().expect("exit code"),
+        code,
         String::from_utf8_lossy(&stdout).into_owned(),
         String::from_utf8_lossy(&stderr).into_owned(),
     )
@@ -648,4 +653,302 @@ fn a_world_writable_cache_directory_is_never_used_and_the_request_still_succeeds
     assert_eq!(dir_contents(&cache), before, "nothing is written there");
     let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o777, "and its mode is left as it was");
+}
+
+// The TLS contract's flags: --cert/--key (58), --pinnedpubkey (90), --tlsv1.x/--tls-max (35),
+// and -k refusing them all (2).
+
+/// Standard base64 with padding, as `--pinnedpubkey` takes it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for group in bytes.chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= group.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+/// `sha256//BASE64` of the public key of `leaf`'s end-entity certificate.
+fn pin_flag(leaf: &Leaf) -> String {
+    format!(
+        "sha256//{}",
+        base64(&public_key_pin(&leaf.chain[0]).expect("a pin"))
+    )
+}
+
+/// A client CA and a client certificate under it.
+fn client_pki(label: &str) -> (Pki, Leaf) {
+    let clients = Pki::new(label);
+    let leaf = clients.leaf(&LeafSpec::new(&["client.test"]).client_auth_only());
+    (clients, leaf)
+}
+
+/// A server for good.test that requires a client certificate issued under `clients`.
+fn mtls_server(pki: &Pki, clients: &Pki, versions: Versions) -> TestServer {
+    let config = server::client_auth_config(
+        &pki.leaf(&LeafSpec::new(&["good.test"])),
+        versions,
+        &[clients.root_der().into()],
+    );
+    TestServer::start(Some(config), server::fixed(200, b"hello, client"))
+}
+
+/// `dir/name` holding `text`, as a flag argument.
+fn file(dir: &Path, name: &str, text: &str) -> String {
+    std::fs::write(dir.join(name), text).expect("writing a file");
+    arg(&dir.join(name))
+}
+
+#[test]
+fn base64_of_the_test_helper_is_standard_padded_base64() {
+    assert_eq!(base64(b""), "");
+    assert_eq!(base64(b"f"), "Zg==");
+    assert_eq!(base64(b"fo"), "Zm8=");
+    assert_eq!(base64(b"foo"), "Zm9v");
+    assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
+}
+
+#[test]
+fn cert_and_key_are_sent_to_a_server_that_requires_them_and_verbose_says_so() {
+    let pki = Pki::new("cli-mtls");
+    let (clients, leaf) = client_pki("cli-mtls-clients");
+    let server = mtls_server(&pki, &clients, Versions::Both);
+    let dir = ca_dir(&pki, "mtls");
+    let cert = file(&dir, "c.pem", &leaf.chain_pem());
+    let key = file(&dir, "k.pem", &leaf.key_pem());
+    let (code, out, err) = run(https_get()
+        .args(["-v", "--cacert", &arg(&dir.join("ca.pem"))])
+        .args(["--cert", &cert, "--key", &key])
+        .args(target(&server, "good.test")));
+    assert_eq!((code, out.as_str()), (0, "hello, client"), "{err}");
+    assert!(err.contains("* client certificate: sent"), "{err}");
+    assert_eq!(
+        server.requests()[0].client_certificate.as_deref(),
+        Some(&leaf.chain[0][..])
+    );
+
+    let (code, stdout, err) = run(https_get()
+        .args(["--json", "--cacert", &arg(&dir.join("ca.pem"))])
+        .args(["--cert", &cert, "--key", &key])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 0, "{err}");
+    let meta: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(meta["tls"]["client_certificate_sent"], true);
+}
+
+#[test]
+fn a_cert_file_holding_the_key_too_needs_no_key_flag() {
+    let pki = Pki::new("cli-mtls-one-file");
+    let (clients, leaf) = client_pki("cli-mtls-one-file-clients");
+    let server = mtls_server(&pki, &clients, Versions::Both);
+    let dir = ca_dir(&pki, "mtls-one-file");
+    let both = file(
+        &dir,
+        "client.pem",
+        &format!("{}{}", leaf.chain_pem(), leaf.key_pem()),
+    );
+    let (code, out, err) = run(https_get()
+        .args(["--cacert", &arg(&dir.join("ca.pem")), "--cert", &both])
+        .args(target(&server, "good.test")));
+    assert_eq!((code, out.as_str()), (0, "hello, client"), "{err}");
+    assert_eq!(
+        server.requests()[0].client_certificate.as_deref(),
+        Some(&leaf.chain[0][..])
+    );
+}
+
+#[test]
+fn without_cert_a_server_that_requires_one_refuses_the_handshake_with_exit_35() {
+    let pki = Pki::new("cli-mtls-none");
+    let (clients, _) = client_pki("cli-mtls-none-clients");
+    let server = mtls_server(&pki, &clients, Versions::Tls13Only);
+    let dir = ca_dir(&pki, "mtls-none");
+    let (code, out, err) = run(https_get()
+        .args(["--cacert", &arg(&dir.join("ca.pem"))])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 35, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("certificate required"), "{err}");
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_key_that_does_not_belong_to_the_certificate_exits_58_before_connecting() {
+    let pki = Pki::new("cli-mtls-mismatch");
+    let (clients, leaf) = client_pki("cli-mtls-mismatch-clients");
+    let (_, other) = client_pki("cli-mtls-mismatch-others");
+    let server = mtls_server(&pki, &clients, Versions::Both);
+    let dir = ca_dir(&pki, "mtls-mismatch");
+    let (code, _, err) = run(https_get()
+        .args(["--cacert", &arg(&dir.join("ca.pem"))])
+        .args(["--cert", &file(&dir, "c.pem", &leaf.chain_pem())])
+        .args(["--key", &file(&dir, "other.pem", &other.key_pem())])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 58, "{err}");
+    assert!(
+        err.contains("client certificate unusable")
+            && err.contains("does not belong to the certificate"),
+        "{err}"
+    );
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn an_unreadable_cert_or_key_file_exits_58_naming_it() {
+    let pki = Pki::new("cli-mtls-unreadable");
+    let (clients, leaf) = client_pki("cli-mtls-unreadable-clients");
+    let server = mtls_server(&pki, &clients, Versions::Both);
+    let dir = ca_dir(&pki, "mtls-unreadable");
+    let cert = file(&dir, "c.pem", &leaf.chain_pem());
+    let missing = arg(&dir.join("missing.pem"));
+    for (flags, named) in [
+        (vec!["--cert", &missing], "--cert"),
+        (vec!["--cert", &cert, "--key", &missing], "--key"),
+    ] {
+        let (code, _, err) = run(https_get()
+            .args(["--cacert", &arg(&dir.join("ca.pem"))])
+            .args(&flags)
+            .args(target(&server, "good.test")));
+        assert_eq!(code, 58, "{err}");
+        assert!(
+            err.contains(&format!("cannot read {named} {missing}")),
+            "{err}"
+        );
+    }
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn a_pinned_key_that_matches_or_is_one_of_several_passes_and_a_mismatch_exits_90() {
+    let pki = Pki::new("cli-pins");
+    let leaf = pki.leaf(&LeafSpec::new(&["good.test"]));
+    let stranger = Pki::new("cli-pins-stranger").leaf(&LeafSpec::new(&["good.test"]));
+    let server = TestServer::https(&leaf, Versions::Both, server::fixed(200, b"pinned"));
+    let dir = ca_dir(&pki, "pins");
+    let ca = arg(&dir.join("ca.pem"));
+    let (pin, other) = (pin_flag(&leaf), pin_flag(&stranger));
+    for pins in [pin.clone(), format!("{other};{pin}")] {
+        let (code, out, err) = run(https_get()
+            .args(["-v", "--cacert", &ca, "--pinnedpubkey", &pins])
+            .args(target(&server, "good.test")));
+        assert_eq!((code, out.as_str()), (0, "pinned"), "{pins}: {err}");
+        assert!(err.contains("* client certificate: not sent"), "{err}");
+    }
+    let (code, out, err) = run(https_get()
+        .args(["--cacert", &ca, "--pinnedpubkey", &other])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 90, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_pin_on_a_chain_that_does_not_verify_is_still_exit_60() {
+    let pki = Pki::new("cli-pins-unverified");
+    let leaf = pki.leaf(&LeafSpec::new(&["good.test"]));
+    let server = TestServer::https(&leaf, Versions::Both, server::fixed(200, b"never"));
+    let dir = ca_dir(&Pki::new("cli-pins-another-ca"), "pins-unverified");
+    let (code, out, err) = run(https_get()
+        .args(["--cacert", &arg(&dir.join("ca.pem"))])
+        .args(["--pinnedpubkey", &pin_flag(&leaf)])
+        .args(target(&server, "good.test")));
+    assert_eq!(
+        code, 60,
+        "the pin matches, but the chain is not trusted: {err}"
+    );
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("certificate verify failed"), "{err}");
+}
+
+#[test]
+fn a_malformed_pin_exits_2_before_connecting() {
+    let pki = Pki::new("cli-pins-malformed");
+    let server = good_server(&pki, server::fixed(200, b"never"));
+    let dir = ca_dir(&pki, "pins-malformed");
+    let (code, _, err) = run(https_get()
+        .args(["--cacert", &arg(&dir.join("ca.pem"))])
+        .args(["--pinnedpubkey", "sha256//tooshort="])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not sha256//BASE64"), "{err}");
+    assert_eq!(server.connections(), 0);
+}
+
+#[test]
+fn tlsv1_3_against_a_tls12_only_server_fails_the_handshake_with_exit_35() {
+    let pki = Pki::new("cli-tls13");
+    let server = TestServer::https(
+        &pki.leaf(&LeafSpec::new(&["good.test"])),
+        Versions::Tls12Only,
+        server::fixed(200, b"v"),
+    );
+    let dir = ca_dir(&pki, "tls13");
+    let ca = arg(&dir.join("ca.pem"));
+    let (code, _, err) = run(https_get()
+        .args(["--cacert", &ca, "--tlsv1.3"])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 35, "{err}");
+    assert!(err.contains("protocol version"), "{err}");
+    let (code, out, err) = run(https_get()
+        .args(["--cacert", &ca, "--tlsv1.2"])
+        .args(target(&server, "good.test")));
+    assert_eq!((code, out.as_str()), (0, "v"), "{err}");
+}
+
+#[test]
+fn tls_max_1_2_negotiates_tls12_with_a_server_that_speaks_both() {
+    let pki = Pki::new("cli-tls-max");
+    let server = good_server(&pki, server::fixed(200, b"v"));
+    let dir = ca_dir(&pki, "tls-max");
+    let ca = arg(&dir.join("ca.pem"));
+    let (code, _, err) = run(https_get()
+        .args(["-v", "--cacert", &ca, "--tls-max", "1.2"])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("* TLSv1.2 "), "{err}");
+    let (code, stdout, err) = run(https_get()
+        .args(["--json", "--cacert", &ca, "--tls-max", "1.2"])
+        .args(target(&server, "good.test")));
+    assert_eq!(code, 0, "{err}");
+    let meta: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(meta["tls"]["version"], "TLSv1.2");
+    assert_eq!(meta["tls"]["client_certificate_sent"], false);
+}
+
+#[test]
+fn insecure_refuses_pinnedpubkey_and_every_tls_option_with_exit_2() {
+    let pki = Pki::new("cli-insecure-tls-flags");
+    let leaf = pki.leaf(&LeafSpec::new(&["good.test"]));
+    let server = TestServer::https(&leaf, Versions::Both, server::fixed(200, b"never"));
+    let dir = ca_dir(&pki, "insecure-tls-flags");
+    let cert = file(&dir, "c.pem", &leaf.chain_pem());
+    let pin = pin_flag(&leaf);
+    for flags in [
+        vec!["--pinnedpubkey", pin.as_str()],
+        vec!["--cert", &cert],
+        vec!["--tlsv1.3"],
+        vec!["--tls-max", "1.2"],
+    ] {
+        let (code, out, err) = run(https_get()
+            .arg("-k")
+            .args(&flags)
+            .args(target(&server, "good.test")));
+        assert_eq!(code, 2, "{flags:?}: {err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(
+            err.contains(&format!("{} cannot be used with -k/--insecure", flags[0])),
+            "{err}"
+        );
+    }
+    assert_eq!(server.connections(), 0);
 }

@@ -375,7 +375,7 @@ fn an_rsa_client_key_in_pkcs1_form_is_accepted() {
     let config = server::client_auth_config(
         &pki.leaf(&LeafSpec::new(&["good.test"])),
         Versions::Both,
-        &[cert_der.clone()],
+        std::slice::from_ref(&cert_der),
     );
     let server = TestServer::start(Some(config), server::fixed(200, b"rsa"));
     let mut client = client(HostTrust::Unavailable("not asked".into()));

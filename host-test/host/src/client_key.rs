@@ -89,8 +89,17 @@ mod tests {
         assert_eq!(host_key.chain(), [cert.der().to_vec()]);
         let p256 = u16::from(SignatureScheme::ECDSA_NISTP256_SHA256);
         assert_eq!(host_key.signature_schemes(), [p256]);
-        assert!(!host_key.sign(p256, b"handshake").expect("signed").is_empty());
-        assert!(host_key.sign(u16::from(SignatureScheme::RSA_PSS_SHA256), b"x").is_err());
+        assert!(
+            !host_key
+                .sign(p256, b"handshake")
+                .expect("signed")
+                .is_empty()
+        );
+        assert!(
+            host_key
+                .sign(u16::from(SignatureScheme::RSA_PSS_SHA256), b"x")
+                .is_err()
+        );
     }
 
     #[test]

@@ -37,8 +37,8 @@
 //! - Async embedding: calls are synchronous, one instance per store.
 
 pub mod certificates;
-pub mod client_key;
 pub mod cli;
+pub mod client_key;
 pub mod config;
 pub mod errors;
 pub mod instance;
@@ -93,9 +93,9 @@ pub mod host_keys_bindings {
     });
 }
 
-pub use client_key::HostClientKey;
 pub use bindings::exports::verified::https::client::{
     CertificateError, ClientIdentity, ConnectOverride, ContextOptions, DerIdentity, ErrorCode,
     Header, Limits, PinMismatchPayload, RedirectPolicy, Request, RequestOptions, TlsInfo,
     TlsVersion, TrustAnchors,
 };
+pub use client_key::HostClientKey;

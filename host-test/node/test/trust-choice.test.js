@@ -24,6 +24,26 @@ test('with no trust chosen, a verified context is an error, not a fallback', asy
   }
 });
 
+test('with no trust chosen, a context with TLS options is an error too', async () => {
+  const server = await serve(pki.leaf(['127.0.0.1']), 'private');
+  try {
+    assert.throws(
+      () =>
+        https.get(`https://127.0.0.1:${server.port}/`, {
+          minVersion: '1.2',
+          pinnedPublicKeys: [Buffer.alloc(32)],
+        }),
+      (err) => {
+        assert.equal(err.payload.tag, 'trust-store-unavailable');
+        assert.match(err.payload.val, /no trust anchors were chosen/);
+        return true;
+      },
+    );
+  } finally {
+    server.stop();
+  }
+});
+
 test("Node's roots (Mozilla's) refuse a private CA as unknown-issuer", async () => {
   const server = await serve(pki.leaf(['127.0.0.1']), 'private');
   try {

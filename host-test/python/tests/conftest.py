@@ -3,6 +3,7 @@ HTTPS servers from Python's own ssl module."""
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import ssl
 import subprocess
@@ -18,7 +19,8 @@ import verified_https  # noqa: E402
 
 
 class Pki:
-    """A CA in a directory; `leaf(names)` issues a server certificate for `names`."""
+    """A CA in a directory; `leaf(names)` issues a server certificate for `names` (a client
+    certificate with `client_auth=True`)."""
 
     def __init__(self, directory: Path, name: str = "python test CA"):
         self.dir = directory
@@ -32,12 +34,13 @@ class Pki:
     def _openssl(self, *args: str) -> None:
         subprocess.run(["openssl", *args], cwd=self.dir, check=True, capture_output=True)
 
-    def leaf(self, names: list[str]) -> tuple[Path, Path]:
+    def leaf(self, names: list[str], client_auth: bool = False) -> tuple[Path, Path]:
         self.serial += 1
         name = f"leaf{self.serial}"
         san = ",".join(f"IP:{n}" if n.replace(".", "").isdigit() else f"DNS:{n}" for n in names)
+        purpose = "clientAuth" if client_auth else "serverAuth"
         (self.dir / f"{name}.ext").write_text(
-            f"subjectAltName={san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+            f"subjectAltName={san}\nextendedKeyUsage={purpose}\nbasicConstraints=CA:FALSE\n")
         self._openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key")
         self._openssl("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={names[0]}",
                       "-out", f"{name}.csr")
@@ -49,6 +52,15 @@ class Pki:
     def chain(self, names: list[str]) -> list[bytes]:
         cert, _ = self.leaf(names)
         return verified_https.pem_file(cert)
+
+    def pin(self, cert: Path) -> bytes:
+        """The SHA-256 of the certificate's SubjectPublicKeyInfo (what curl's --pinnedpubkey
+        hashes), computed by openssl."""
+        public_key = subprocess.run(["openssl", "x509", "-in", str(cert), "-pubkey", "-noout"],
+                                    check=True, capture_output=True).stdout
+        spki = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=public_key,
+                              check=True, capture_output=True).stdout
+        return hashlib.sha256(spki).digest()
 
 
 @pytest.fixture

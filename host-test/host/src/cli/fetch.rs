@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Instant;
 
-use super::{Args, Failure, build_request, exit, trust_choice};
+use super::{Args, Failure, build_request, exit, tls_options, trust_choice};
 use crate::ErrorCode;
 use crate::certificates::summarize;
 use crate::config::{HostConfig, HostRevocationLists, NetworkPolicy};
@@ -32,6 +32,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     }
 
     let choice = trust_choice(args)?;
+    // The TLS flags: refused with -k (exit 2); --cert/--key are read here (exit 58).
+    let tls = tls_options(args)?;
     // The host's trust store is only consulted by the default context.
     let host_trust = choice.host_trust(trust_store::discover, |store| {
         if verbose {
@@ -55,7 +57,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     )?;
     // The unverified context takes no options: its body limit is applied here.
     let host_body_limit = choice.host_body_limit(args.max_filesize);
-    let context = match choice.context_options(args.max_filesize) {
+    let context = match choice.context_options(args.max_filesize, tls) {
         Some(options) => client
             .context(&options)?
             .map_err(|err| Failure::from_error(&mut client, &err))?,
@@ -108,6 +110,7 @@ fn metadata(response: &ResponseHandle, body_bytes: u64) -> serde_json::Value {
             "cipher_suite": tls.cipher_suite,
             "alpn": tls.alpn,
             "verified": tls.verified,
+            "client_certificate_sent": tls.client_certificate_sent,
             "chain": chain,
         })
     });
@@ -130,6 +133,14 @@ fn report_response(response: &ResponseHandle, started: Instant) {
                 tls.cipher_suite,
                 tls.alpn.as_deref().unwrap_or("none"),
                 if tls.verified { "yes" } else { "NO" }
+            );
+            eprintln!(
+                "* client certificate: {}",
+                if tls.client_certificate_sent {
+                    "sent"
+                } else {
+                    "not sent"
+                }
             );
             eprintln!(
                 "* server presented {} certificate(s):",

@@ -1,24 +1,27 @@
 //! The `https-get` command line: its flags ([`Args`]), what they decide — which trust
-//! ([`TrustChoice`]), which request ([`build_request`]), which limits — and curl's exit codes
-//! for what fails ([`Failure`]). [`run`] does the fetch with those decisions.
+//! ([`TrustChoice`]), which request ([`build_request`]), which limits, which client
+//! certificate, pins and TLS versions ([`tls_options`]) — and curl's exit codes for what fails
+//! ([`Failure`]). [`run`] does the fetch with those decisions.
 //!
 //! Verification is on by default, with trust from `--cacert`/`--capath`, else `SSL_CERT_FILE`,
 //! `SSL_CERT_DIR` or the platform bundle ([`trust_store::discover`]).
 
 mod fetch;
+mod tls;
 
 use std::path::PathBuf;
 
 use clap::Parser;
 
 pub use fetch::run;
+pub use tls::{TlsOptions, parse_pins, parse_tls_version, tls_options};
 
 use crate::config::HostTrust;
 use crate::errors::exit_code;
 use crate::trust_store::{self, TrustStore};
 use crate::{
     ClientInstance, ConnectOverride, ContextOptions, ErrorCode, Header, RedirectPolicy, Request,
-    RequestOptions, TrustAnchors,
+    RequestOptions, TlsVersion, TrustAnchors,
 };
 
 /// The most redirects `-L` follows (curl's default is 50).
@@ -29,7 +32,8 @@ pub const MAX_REDIRECTS: u32 = 50;
 pub mod exit {
     /// A failure of the host itself (loading or running the component).
     pub const HOST_ERROR: u8 = 1;
-    /// A malformed flag value (`-H`, `--resolve`).
+    /// A malformed flag value (`-H`, `--resolve`, `--pinnedpubkey`), or flags that cannot go
+    /// together (`-k` with a TLS option of a verified context).
     pub const BAD_ARGUMENT: u8 = 2;
     /// `--fail` and an HTTP status of 400 or more.
     pub const HTTP_ERROR: u8 = 22;
@@ -37,6 +41,8 @@ pub mod exit {
     pub const WRITE_ERROR: u8 = 23;
     /// The request body (`-d @FILE`) could not be read.
     pub const READ_ERROR: u8 = 26;
+    /// `--cert`/`--key` unreadable (the component's `invalid-client-identity` is 58 too).
+    pub const CLIENT_CERTIFICATE: u8 = 58;
     /// `--cacert`/`--capath` missing, unreadable or without a certificate.
     pub const TRUST_STORE: u8 = 77;
 }
@@ -60,9 +66,32 @@ pub struct Args {
     /// Trust the PEM certificates in DIR.
     #[arg(long, value_name = "DIR")]
     pub capath: Option<PathBuf>,
-    /// Do not verify the server's certificate or name (create-unverified-context).
+    /// Do not verify the server's certificate or name (create-unverified-context). That
+    /// context takes no options: --cert, --key, --pinnedpubkey, --tlsv1.2, --tlsv1.3 and
+    /// --tls-max are refused with it (exit 2).
     #[arg(short = 'k', long)]
     pub insecure: bool,
+    /// Send the client certificate chain (PEM, end-entity first) in FILE to a server that asks
+    /// for one; FILE may hold the private key too. Unreadable or unusable: exit 58. Not with -k.
+    #[arg(short = 'E', long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert, if it is not in that file. Not with -k.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Require the server's public key to be one of these: sha256//BASE64[;sha256//BASE64...],
+    /// each the SHA-256 of a SubjectPublicKeyInfo. Checked after the chain and name, never
+    /// instead of them; a mismatch is exit 90. Not with -k (it verifies nothing to pin).
+    #[arg(long = "pinnedpubkey", value_name = "HASHES")]
+    pub pinned_public_keys: Option<String>,
+    /// Use TLS 1.2 or later (the default minimum). Not with -k.
+    #[arg(long = "tlsv1.2", overrides_with = "tlsv1_3")]
+    pub tlsv1_2: bool,
+    /// Use TLS 1.3 or later: a server without TLS 1.3 fails the handshake (exit 35). Not with -k.
+    #[arg(long = "tlsv1.3", overrides_with = "tlsv1_2")]
+    pub tlsv1_3: bool,
+    /// The highest TLS version offered: 1.2 or 1.3 (the default). Not with -k.
+    #[arg(long = "tls-max", value_name = "VERSION", value_parser = parse_tls_version)]
+    pub tls_max: Option<TlsVersion>,
     /// The request method (default GET, or POST with -d).
     #[arg(short = 'X', long = "request", value_name = "METHOD")]
     pub method: Option<String>,
@@ -206,9 +235,14 @@ impl TrustChoice {
         }
     }
 
-    /// The options of `create-context` for a verified choice (with `--max-filesize` as the
-    /// body limit); `None` for [`TrustChoice::Unverified`].
-    pub fn context_options(&self, max_filesize: Option<u64>) -> Option<ContextOptions> {
+    /// The options of `create-context` for a verified choice, with `--max-filesize` as the
+    /// body limit and the TLS flags' `tls`; `None` for [`TrustChoice::Unverified`] (with which
+    /// [`tls_options`] accepts no TLS flag).
+    pub fn context_options(
+        &self,
+        max_filesize: Option<u64>,
+        tls: TlsOptions,
+    ) -> Option<ContextOptions> {
         let trust_anchors = match self {
             TrustChoice::HostStore => TrustAnchors::Host,
             TrustChoice::Explicit(roots) => TrustAnchors::Der(roots.clone()),
@@ -216,14 +250,20 @@ impl TrustChoice {
         };
         let mut limits = crate::default_limits();
         limits.max_body_bytes = max_filesize;
+        let TlsOptions {
+            client_identity,
+            min_version,
+            max_version,
+            pinned_public_keys,
+        } = tls;
         Some(ContextOptions {
             trust_anchors,
             revocation_lists: Vec::new(),
             limits,
-            client_identity: None,
-            min_version: None,
-            max_version: None,
-            pinned_public_keys: Vec::new(),
+            client_identity,
+            min_version,
+            max_version,
+            pinned_public_keys,
         })
     }
 }
@@ -587,7 +627,9 @@ mod tests {
     fn without_flags_the_host_store_is_used_and_discovery_decides() {
         let choice = trust_choice(&parse(&["https://a.test/"])).expect("a choice");
         assert_eq!(choice, TrustChoice::HostStore);
-        let options = choice.context_options(Some(7)).expect("verified");
+        let options = choice
+            .context_options(Some(7), TlsOptions::default())
+            .expect("verified");
         assert_eq!(options.trust_anchors, TrustAnchors::Host);
         assert_eq!(options.limits.max_body_bytes, Some(7));
         assert_eq!(
@@ -629,7 +671,7 @@ mod tests {
         };
         assert_eq!(roots.len(), 1);
         assert!(matches!(
-            choice.context_options(None).map(|o| o.trust_anchors),
+            choice.context_options(None, TlsOptions::default()).map(|o| o.trust_anchors),
             Some(TrustAnchors::Der(der)) if der == *roots
         ));
         let host = choice.host_trust(|| panic!("the host store is not looked for"), |_| {});
@@ -691,10 +733,34 @@ mod tests {
     }
 
     #[test]
+    fn tls_flags_reach_the_context_options_of_a_verified_choice() {
+        let pin = format!("sha256//{}=", "A".repeat(43));
+        let args = parse(&[
+            "--pinnedpubkey",
+            &pin,
+            "--tlsv1.3",
+            "--tls-max",
+            "1.3",
+            "https://a.test/",
+        ]);
+        let tls = tls_options(&args).expect("TLS options");
+        let options = trust_choice(&args)
+            .expect("a choice")
+            .context_options(None, tls)
+            .expect("verified");
+        assert_eq!(options.pinned_public_keys, vec![vec![0u8; 32]]);
+        assert_eq!(
+            (options.min_version, options.max_version),
+            (Some(TlsVersion::Tls13), Some(TlsVersion::Tls13))
+        );
+        assert_eq!(options.client_identity, None);
+    }
+
+    #[test]
     fn insecure_is_the_unverified_context_and_consults_no_store() {
         let choice = trust_choice(&parse(&["-k", "https://a.test/"])).expect("a choice");
         assert_eq!(choice, TrustChoice::Unverified);
-        assert_eq!(choice.context_options(None), None);
+        assert_eq!(choice.context_options(None, TlsOptions::default()), None);
         let host = choice.host_trust(|| panic!("the host store is not looked for"), |_| {});
         assert_eq!(host, HostTrust::Unavailable(NOT_CONSULTED.into()));
     }
@@ -704,7 +770,10 @@ mod tests {
      {
         let choice = trust_choice(&parse(&["-k", "--max-filesize", "10", "https://a.test/"]))
             .expect("a choice");
-        assert_eq!(choice.context_options(Some(10)), None);
+        assert_eq!(
+            choice.context_options(Some(10), TlsOptions::default()),
+            None
+        );
         assert_eq!(choice.host_body_limit(Some(10)), Some(10));
         assert_eq!(choice.host_body_limit(None), None);
     }

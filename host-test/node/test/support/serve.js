@@ -3,14 +3,21 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Serves `body` over HTTPS with `leaf` ({ key, cert }); resolves to { port, stop }. */
-export async function serve(leaf, body) {
+/**
+ * Serves `body` over HTTPS with `leaf` ({ key, cert }); resolves to { port, stop }. With
+ * `clientCa` (a PEM file's path) the server requires a client certificate issued under it.
+ */
+export async function serve(leaf, body, { clientCa } = {}) {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./server.js', import.meta.url))], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  child.stdin.end(JSON.stringify({ key: leaf.key.toString(), cert: leaf.cert.toString(), body }));
+  const ca = clientCa === undefined ? undefined : readFileSync(clientCa, 'utf8');
+  child.stdin.end(
+    JSON.stringify({ key: leaf.key.toString(), cert: leaf.cert.toString(), body, clientCa: ca }),
+  );
   const [line] = await once(child.stdout, 'data');
   return { port: Number(String(line).trim()), stop: () => child.kill() };
 }
