@@ -79,16 +79,25 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("starting nginx: {e}"))?;
-        let nginx = Nginx { child, port, dir };
+        let mut nginx = Nginx { child, port, dir };
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // Listening once it has written its pid file (after binding) and accepts; an nginx
+        // that exited (the port taken meanwhile, say) is an error, never someone else's port.
+        loop {
+            let log = || std::fs::read_to_string(nginx.dir.join("error.log")).unwrap_or_default();
+            if let Ok(Some(status)) = nginx.child.try_wait() {
+                return Err(format!("nginx exited ({status}): {}", log()));
+            }
+            if nginx.dir.join("nginx.pid").exists()
+                && TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
+                return Ok(nginx);
+            }
             if started.elapsed() > Duration::from_secs(10) {
-                let log = std::fs::read_to_string(nginx.dir.join("error.log")).unwrap_or_default();
-                return Err(format!("nginx did not start listening: {log}"));
+                return Err(format!("nginx did not start listening: {}", log()));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(nginx)
     }
 
     /// The port it listens on (127.0.0.1).
