@@ -91,15 +91,7 @@ fn two_contexts_in_one_instance_share_no_pool_tickets_or_remembered_chains() {
     // A second context that trusts another CA: if it took the first one's idle connection,
     // ticket or remembered chain, this request would succeed.
     let stranger = Pki::new("two-contexts-other");
-    let options = ContextOptions {
-        trust_anchors: TrustAnchors::Der(vec![stranger.root_der()]),
-        revocation_lists: Vec::new(),
-        limits: verified_https_host::default_limits(),
-        client_identity: None,
-        min_version: None,
-        max_version: None,
-        pinned_public_keys: Vec::new(),
-    };
+    let options = ContextOptions::trusting(TrustAnchors::Der(vec![stranger.root_der()]));
     let other = client.context(&options).expect("no trap").expect("context");
     let err = send(&mut client, other, &request).unwrap_err();
     assert_eq!(

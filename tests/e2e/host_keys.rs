@@ -158,13 +158,8 @@ fn private_scalar(leaf: &Leaf) -> Vec<u8> {
 /// Options trusting the host's anchors (the instance's trust), presenting `identity`.
 fn options(identity: ClientIdentity) -> ContextOptions {
     ContextOptions {
-        trust_anchors: TrustAnchors::Host,
-        revocation_lists: Vec::new(),
-        limits: verified_https_host::default_limits(),
         client_identity: Some(identity),
-        min_version: None,
-        max_version: None,
-        pinned_public_keys: Vec::new(),
+        ..ContextOptions::trusting(TrustAnchors::Host)
     }
 }
 

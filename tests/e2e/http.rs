@@ -263,13 +263,10 @@ fn context_with_limits(
 ) -> verified_https_host::ContextHandle {
     client
         .context(&verified_https_host::ContextOptions {
-            trust_anchors: verified_https_host::TrustAnchors::Der(vec![root]),
-            revocation_lists: Vec::new(),
             limits,
-            client_identity: None,
-            min_version: None,
-            max_version: None,
-            pinned_public_keys: Vec::new(),
+            ..verified_https_host::ContextOptions::trusting(verified_https_host::TrustAnchors::Der(
+                vec![root],
+            ))
         })
         .expect("no trap")
         .expect("context")

@@ -16,15 +16,7 @@ use crate::support::{client, fetch_through, request_to};
 
 /// Context options trusting `pki`'s root, with everything else at its default.
 fn options(pki: &Pki) -> ContextOptions {
-    ContextOptions {
-        trust_anchors: TrustAnchors::Der(vec![pki.root_der()]),
-        revocation_lists: Vec::new(),
-        limits: verified_https_host::default_limits(),
-        client_identity: None,
-        min_version: None,
-        max_version: None,
-        pinned_public_keys: Vec::new(),
-    }
+    ContextOptions::trusting(TrustAnchors::Der(vec![pki.root_der()]))
 }
 
 /// A client CA and a client certificate under it.

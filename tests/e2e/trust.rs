@@ -94,15 +94,9 @@ fn caller_pem_roots_verify_without_the_host_store() {
     let server = good_server(&pki);
     let mut client = client(HostTrust::Unavailable("the host has none".into()));
     let context = client
-        .context(&ContextOptions {
-            trust_anchors: TrustAnchors::Pem(pki.root_pem().into_bytes()),
-            revocation_lists: Vec::new(),
-            limits: verified_https_host::default_limits(),
-            client_identity: None,
-            min_version: None,
-            max_version: None,
-            pinned_public_keys: Vec::new(),
-        })
+        .context(&ContextOptions::trusting(TrustAnchors::Pem(
+            pki.root_pem().into_bytes(),
+        )))
         .expect("no trap")
         .expect("PEM roots are accepted");
     let response = client
@@ -120,15 +114,9 @@ fn caller_roots_replace_the_host_roots_instead_of_joining_them() {
     let server = good_server(&host_pki);
     let mut client = client(HostTrust::Anchors(vec![host_pki.root_der()]));
     let context = client
-        .context(&ContextOptions {
-            trust_anchors: TrustAnchors::Der(vec![caller_pki.root_der()]),
-            revocation_lists: Vec::new(),
-            limits: verified_https_host::default_limits(),
-            client_identity: None,
-            min_version: None,
-            max_version: None,
-            pinned_public_keys: Vec::new(),
-        })
+        .context(&ContextOptions::trusting(TrustAnchors::Der(vec![
+            caller_pki.root_der(),
+        ])))
         .expect("no trap")
         .expect("DER roots are accepted");
     let err = client
@@ -151,15 +139,7 @@ fn caller_garbage_roots_are_invalid_trust_anchors() {
         TrustAnchors::Der(vec![]),
     ] {
         let err = client
-            .context(&ContextOptions {
-                trust_anchors: anchors,
-                revocation_lists: Vec::new(),
-                limits: verified_https_host::default_limits(),
-                client_identity: None,
-                min_version: None,
-                max_version: None,
-                pinned_public_keys: Vec::new(),
-            })
+            .context(&ContextOptions::trusting(anchors))
             .expect("no trap")
             .expect_err("garbage is refused");
         assert!(matches!(err, ErrorCode::InvalidTrustAnchors(_)), "{err:?}");

@@ -50,6 +50,22 @@ pub use config::{HostConfig, HostRevocationLists, HostTrust, NetworkPolicy};
 pub use instance::{CallResult, ClientInstance, ContextHandle, ResponseHandle};
 pub use runtime::Runtime;
 
+impl ContextOptions {
+    /// Options trusting `trust_anchors`, with every other setting at its default: no
+    /// revocation lists, the default limits, no client certificate, TLS 1.2 to 1.3, no pins.
+    pub fn trusting(trust_anchors: TrustAnchors) -> Self {
+        ContextOptions {
+            trust_anchors,
+            revocation_lists: Vec::new(),
+            limits: default_limits(),
+            client_identity: None,
+            min_version: None,
+            max_version: None,
+            pinned_public_keys: Vec::new(),
+        }
+    }
+}
+
 /// Limits with every field at its default.
 pub fn default_limits() -> Limits {
     Limits {
