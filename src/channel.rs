@@ -4,6 +4,8 @@
 
 use std::io::{Read, Write};
 
+use rustls_pki_types::CertificateDer;
+
 use crate::error::{Error, Result};
 use crate::net::{Phase, transport_error};
 use crate::target::{Scheme, Target};
@@ -67,7 +69,7 @@ impl<T: Read + Write> Channel<T> {
 
     /// The server's chain as the resumed session remembers it, if the TLS handshake resumed a
     /// session (and so verified nothing itself).
-    pub fn resumed_chain(&self) -> Option<Vec<Vec<u8>>> {
+    pub fn resumed_chain(&self) -> Option<&[CertificateDer<'static>]> {
         match self {
             Channel::Plain(_) => None,
             Channel::Tls(tls) => tls.resumed_chain(),

@@ -213,9 +213,11 @@ impl<N: Network> Client<N> {
             Ok::<_, Error>(channel)
         };
         let mut channel = connect()?;
-        if let Some(chain) = channel.resumed_chain()
-            && !self.policy.accepts_resumed(&chain, &target.server_name()?)
-        {
+        let outlived_its_chain = match channel.resumed_chain() {
+            Some(chain) => !self.policy.accepts_resumed(chain, &target.server_name()?),
+            None => false,
+        };
+        if outlived_its_chain {
             // The session outlived the chain it was verified with: the context has forgotten
             // the server's sessions, so this handshake is a full one and verifies again.
             channel = connect()?;

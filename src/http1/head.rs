@@ -128,7 +128,8 @@ impl HeadReader {
         received: &[u8],
         limits: &Limits,
     ) -> Result<Option<(ResponseHead, usize)>> {
-        if !self.status_line_seen && received.contains(&b'\n') {
+        // Only bytes not scanned before can end the status line.
+        if !self.status_line_seen && received[self.scanned.min(received.len())..].contains(&b'\n') {
             self.status_line_seen = true;
             // Fails now on a malformed status line or limits already passed.
             if let Some(head) = parse_head(received, limits)? {

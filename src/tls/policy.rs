@@ -172,29 +172,20 @@ impl Policy {
             .ok_or_else(|| {
                 Error::InvalidRequest("the unverified context does not verify certificates".into())
             })?;
-        let (end_entity, intermediates) = chain
-            .split_first()
-            .ok_or_else(|| Error::InvalidRequest("the chain is empty".into()))?;
+        if chain.is_empty() {
+            return Err(Error::InvalidRequest("the chain is empty".into()));
+        }
         let bare = server_name
             .strip_prefix('[')
             .and_then(|name| name.strip_suffix(']'))
             .unwrap_or(server_name);
         let name = ServerName::try_from(bare)
             .map_err(|err| Error::InvalidRequest(format!("server name {server_name:?}: {err}")))?;
-        let intermediates: Vec<CertificateDer<'_>> = intermediates
+        let chain: Vec<CertificateDer<'_>> = chain
             .iter()
             .map(|der| CertificateDer::from(der.as_slice()))
             .collect();
-        verifier
-            .verify_server_cert(
-                &CertificateDer::from(end_entity.as_slice()),
-                &intermediates,
-                &name,
-                &[],
-                now,
-            )
-            .map(|_| ())
-            .map_err(Error::from_tls)
+        verify_presented(verifier, &chain, &name, now).map_err(Error::from_tls)
     }
 }
 
@@ -203,33 +194,36 @@ impl Policy {
     /// not verify it). Policies that do not verify accept every session. A chain that no longer
     /// verifies makes the context forget the server's sessions, so that the next handshake with
     /// it is a full one.
-    pub fn accepts_resumed(&self, chain: &[Vec<u8>], server_name: &ServerName<'static>) -> bool {
+    pub fn accepts_resumed(
+        &self,
+        chain: &[CertificateDer<'_>],
+        server_name: &ServerName<'static>,
+    ) -> bool {
         let Some(verification) = &self.verification else {
             return true;
         };
-        let verified = chain
-            .split_first()
-            .is_some_and(|(end_entity, intermediates)| {
-                let intermediates: Vec<CertificateDer<'_>> = intermediates
-                    .iter()
-                    .map(|der| CertificateDer::from(der.as_slice()))
-                    .collect();
-                verification
-                    .verifier
-                    .verify_server_cert(
-                        &CertificateDer::from(end_entity.as_slice()),
-                        &intermediates,
-                        server_name,
-                        &[],
-                        UnixTime::now(),
-                    )
-                    .is_ok()
-            });
+        let verified =
+            verify_presented(&verification.verifier, chain, server_name, UnixTime::now()).is_ok();
         if !verified {
             verification.sessions.forget(server_name);
         }
         verified
     }
+}
+
+/// Runs the handshakes' own verifier over a presented chain, end-entity first.
+fn verify_presented(
+    verifier: &SelfSignedAwareVerifier,
+    chain: &[CertificateDer<'_>],
+    server_name: &ServerName<'_>,
+    now: UnixTime,
+) -> std::result::Result<(), rustls::Error> {
+    let (end_entity, intermediates) = chain
+        .split_first()
+        .ok_or(rustls::Error::NoCertificatesPresented)?;
+    verifier
+        .verify_server_cert(end_entity, intermediates, server_name, &[], now)
+        .map(|_| ())
 }
 
 /// The protocol versions between the bounds of `options`, newest first.

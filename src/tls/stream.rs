@@ -5,7 +5,7 @@
 use std::io::{self, Read, Write};
 
 use rustls::ClientConnection;
-use rustls_pki_types::ServerName;
+use rustls_pki_types::{CertificateDer, ServerName};
 
 use super::{Policy, TlsInfo};
 use crate::error::{Error, Result};
@@ -65,15 +65,11 @@ impl<T: Read + Write> TlsStream<T> {
     }
 
     /// The server's chain, if the handshake resumed a session.
-    pub fn resumed_chain(&self) -> Option<Vec<Vec<u8>>> {
-        (self.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)).then(|| {
-            self.conn
-                .peer_certificates()
-                .unwrap_or_default()
-                .iter()
-                .map(|c| c.to_vec())
-                .collect()
-        })
+    pub fn resumed_chain(&self) -> Option<&[CertificateDer<'static>]> {
+        if self.conn.handshake_kind() != Some(rustls::HandshakeKind::Resumed) {
+            return None;
+        }
+        Some(self.conn.peer_certificates().unwrap_or_default())
     }
 
     /// The TLS details of the established connection.
