@@ -7,6 +7,8 @@ use verified_https::tls::pins::public_key_pin;
 use verified_https_testkit::pki::{Leaf, LeafSpec, Pki};
 use verified_https_testkit::server::{self, Ending, TestServer, Versions};
 
+use crate::support::{client_pki, mtls_server};
+
 /// The built `https-get`, beside this test binary's directory (target/release).
 fn https_get() -> Command {
     let exe = std::env::current_exe().expect("test binary path");
@@ -686,23 +688,6 @@ fn pin_flag(leaf: &Leaf) -> String {
     )
 }
 
-/// A client CA and a client certificate under it.
-fn client_pki(label: &str) -> (Pki, Leaf) {
-    let clients = Pki::new(label);
-    let leaf = clients.leaf(&LeafSpec::new(&["client.test"]).client_auth_only());
-    (clients, leaf)
-}
-
-/// A server for good.test that requires a client certificate issued under `clients`.
-fn mtls_server(pki: &Pki, clients: &Pki, versions: Versions) -> TestServer {
-    let config = server::client_auth_config(
-        &pki.leaf(&LeafSpec::new(&["good.test"])),
-        versions,
-        &[clients.root_der().into()],
-    );
-    TestServer::start(Some(config), server::fixed(200, b"hello, client"))
-}
-
 /// `dir/name` holding `text`, as a flag argument.
 fn file(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(dir.join(name), text).expect("writing a file");
@@ -722,7 +707,7 @@ fn base64_of_the_test_helper_is_standard_padded_base64() {
 fn cert_and_key_are_sent_to_a_server_that_requires_them_and_verbose_says_so() {
     let pki = Pki::new("cli-mtls");
     let (clients, leaf) = client_pki("cli-mtls-clients");
-    let server = mtls_server(&pki, &clients, Versions::Both);
+    let server = mtls_server(&pki, &clients, Versions::Both, b"hello, client");
     let dir = ca_dir(&pki, "mtls");
     let cert = file(&dir, "c.pem", &leaf.chain_pem());
     let key = file(&dir, "k.pem", &leaf.key_pem());
@@ -750,7 +735,7 @@ fn cert_and_key_are_sent_to_a_server_that_requires_them_and_verbose_says_so() {
 fn a_cert_file_holding_the_key_too_needs_no_key_flag() {
     let pki = Pki::new("cli-mtls-one-file");
     let (clients, leaf) = client_pki("cli-mtls-one-file-clients");
-    let server = mtls_server(&pki, &clients, Versions::Both);
+    let server = mtls_server(&pki, &clients, Versions::Both, b"hello, client");
     let dir = ca_dir(&pki, "mtls-one-file");
     let both = file(
         &dir,
@@ -771,7 +756,7 @@ fn a_cert_file_holding_the_key_too_needs_no_key_flag() {
 fn without_cert_a_server_that_requires_one_refuses_the_handshake_with_exit_35() {
     let pki = Pki::new("cli-mtls-none");
     let (clients, _) = client_pki("cli-mtls-none-clients");
-    let server = mtls_server(&pki, &clients, Versions::Tls13Only);
+    let server = mtls_server(&pki, &clients, Versions::Tls13Only, b"hello, client");
     let dir = ca_dir(&pki, "mtls-none");
     let (code, out, err) = run(https_get()
         .args(["--cacert", &arg(&dir.join("ca.pem"))])
@@ -787,7 +772,7 @@ fn a_key_that_does_not_belong_to_the_certificate_exits_58_before_connecting() {
     let pki = Pki::new("cli-mtls-mismatch");
     let (clients, leaf) = client_pki("cli-mtls-mismatch-clients");
     let (_, other) = client_pki("cli-mtls-mismatch-others");
-    let server = mtls_server(&pki, &clients, Versions::Both);
+    let server = mtls_server(&pki, &clients, Versions::Both, b"hello, client");
     let dir = ca_dir(&pki, "mtls-mismatch");
     let (code, _, err) = run(https_get()
         .args(["--cacert", &arg(&dir.join("ca.pem"))])
@@ -807,7 +792,7 @@ fn a_key_that_does_not_belong_to_the_certificate_exits_58_before_connecting() {
 fn an_unreadable_cert_or_key_file_exits_58_naming_it() {
     let pki = Pki::new("cli-mtls-unreadable");
     let (clients, leaf) = client_pki("cli-mtls-unreadable-clients");
-    let server = mtls_server(&pki, &clients, Versions::Both);
+    let server = mtls_server(&pki, &clients, Versions::Both, b"hello, client");
     let dir = ca_dir(&pki, "mtls-unreadable");
     let cert = file(&dir, "c.pem", &leaf.chain_pem());
     let missing = arg(&dir.join("missing.pem"));

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use verified_https_host::{
-    CertificateError, ClientInstance, ConnectOverride, ContextHandle, ContextOptions, ErrorCode,
-    HostTrust, Request, TrustAnchors,
+    CertificateError, ClientInstance, ContextHandle, ContextOptions, ErrorCode, HostTrust, Request,
+    TrustAnchors,
 };
 use verified_https_testkit::pki::{LeafSpec, Pki};
 use verified_https_testkit::server::{self, Ending, SeenRequest, TestServer, Versions};
 
-use crate::support::{client, request_to};
+use crate::support::{client, request_to, resolve_to_loopback};
 
 /// `days` days after the Unix epoch, plus `seconds`.
 fn at(year: i32, month: u8, day: u8, seconds: i64) -> SystemTime {
@@ -164,11 +164,7 @@ fn a_redirect_to_a_host_the_certificate_does_not_cover_is_a_name_mismatch() {
     let mut client = client(HostTrust::Anchors(vec![pki.root_der()]));
     let context = client.default_context().expect("no trap").expect("context");
     let mut request = request_to(&first, "GET", "good.test", "/start");
-    request.options.connect_overrides.push(ConnectOverride {
-        host: "other.test".into(),
-        port: target.port(),
-        address: "127.0.0.1".into(),
-    });
+    resolve_to_loopback(&mut request, "other.test", target.port());
     request.options.redirects = Some(verified_https_host::RedirectPolicy {
         max_redirects: 5,
         allow_https_to_http: false,

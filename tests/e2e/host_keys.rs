@@ -17,10 +17,10 @@ use verified_https_host::{
     TrustAnchors,
 };
 use verified_https_testkit::pki::{Leaf, LeafSpec, Pki};
-use verified_https_testkit::server::{self, TestServer, Versions};
+use verified_https_testkit::server::Versions;
 use wasmtime::{LinearMemory, MemoryCreator, MemoryType};
 
-use crate::support::{fetch_through, request_to};
+use crate::support::{client_pki, fetch_through, mtls_server, request_to, request_to_port};
 
 /// Where each linear memory of the engine is now: (address, size in bytes).
 type Regions = Arc<Mutex<Vec<Arc<Mutex<(usize, usize)>>>>>;
@@ -163,17 +163,26 @@ fn options(identity: ClientIdentity) -> ContextOptions {
     }
 }
 
+/// Gives the host `leaf`'s key and makes a context whose client identity is the host's.
+fn host_key_context(
+    client: &mut ClientInstance,
+    leaf: &Leaf,
+) -> verified_https_host::ContextHandle {
+    client.set_client_key(Some(
+        HostClientKey::from_pem(leaf.chain_pem().as_bytes(), leaf.key_pem().as_bytes())
+            .expect("a host key"),
+    ));
+    client
+        .context(&options(ClientIdentity::Host))
+        .expect("no trap")
+        .expect("a context")
+}
+
 #[test]
 fn a_host_held_key_signs_the_handshake_and_never_enters_the_component_s_memory() {
     let pki = Pki::new("host-keys");
-    let clients = Pki::new("host-keys-clients");
-    let leaf = clients.leaf(&LeafSpec::new(&["client.test"]).client_auth_only());
-    let config = server::client_auth_config(
-        &pki.leaf(&LeafSpec::new(&["good.test"])),
-        Versions::Both,
-        &[clients.root_der().into()],
-    );
-    let server = TestServer::start(Some(config), server::fixed(200, b"signed by the host"));
+    let (clients, leaf) = client_pki("host-keys-clients");
+    let server = mtls_server(&pki, &clients, Versions::Both, b"signed by the host");
     let request = request_to(&server, "GET", "good.test", "/");
     let scalar = private_scalar(&leaf);
     let pkcs8 = leaf.key.secret_der().to_vec();
@@ -181,14 +190,7 @@ fn a_host_held_key_signs_the_handshake_and_never_enters_the_component_s_memory()
 
     // The host keeps the key: the component has only the chain.
     let (mut client, regions) = host_keys_instance(&pki);
-    client.set_client_key(Some(
-        HostClientKey::from_pem(leaf.chain_pem().as_bytes(), leaf.key_pem().as_bytes())
-            .expect("a host key"),
-    ));
-    let context = client
-        .context(&options(ClientIdentity::Host))
-        .expect("no trap")
-        .expect("a context");
+    let context = host_key_context(&mut client, &leaf);
     assert!(!memories_contain(&regions, &pkcs8));
     let (response, body) = fetch_through(&mut client, context, &request).expect("accepted");
     assert_eq!(
@@ -231,8 +233,7 @@ fn without_a_host_key_the_host_keys_build_refuses_the_host_identity_at_creation(
 #[test]
 fn nginx_requiring_client_certificates_accepts_a_host_held_key() {
     let pki = Pki::new("host-keys-nginx");
-    let clients = Pki::new("host-keys-nginx-clients");
-    let leaf = clients.leaf(&LeafSpec::new(&["client.test"]).client_auth_only());
+    let (clients, leaf) = client_pki("host-keys-nginx-clients");
     let nginx = verified_https_testkit::nginx::Nginx::start(
         "host-keys",
         &pki.leaf(&LeafSpec::new(&["good.test"])),
@@ -244,24 +245,8 @@ fn nginx_requiring_client_certificates_accepts_a_host_held_key() {
     )
     .expect("nginx (make test installs Debian's nginx-light)");
     let (mut client, _) = host_keys_instance(&pki);
-    client.set_client_key(Some(
-        HostClientKey::from_pem(leaf.chain_pem().as_bytes(), leaf.key_pem().as_bytes())
-            .expect("a host key"),
-    ));
-    let context = client
-        .context(&options(ClientIdentity::Host))
-        .expect("no trap")
-        .expect("a context");
-    let mut request =
-        verified_https_host::instance::get(&format!("https://good.test:{}/", nginx.port()));
-    request
-        .options
-        .connect_overrides
-        .push(verified_https_host::ConnectOverride {
-            host: "good.test".into(),
-            port: nginx.port(),
-            address: "127.0.0.1".into(),
-        });
+    let context = host_key_context(&mut client, &leaf);
+    let request = request_to_port(nginx.port(), "GET", "good.test", "/");
     let (response, body) = fetch_through(&mut client, context, &request).expect("accepted");
     assert_eq!(
         (response.status, body.as_slice()),

@@ -10,7 +10,7 @@ use verified_https_host::{ErrorCode, Header, HostTrust, Request};
 use verified_https_testkit::pki::{LeafSpec, Pki};
 use verified_https_testkit::server::{self, Ending, Handler, SeenRequest, TestServer, Versions};
 
-use crate::support::{client, fetch, request_to};
+use crate::support::{client, fetch, request_to, resolve_to_loopback};
 
 /// A verified client and an HTTPS server for good.test answering with `handler`.
 fn setup(handler: Handler) -> (ClientInstance, TestServer) {
@@ -735,23 +735,24 @@ fn post_303_becomes_get_and_307_keeps_the_body() {
     }
 }
 
-#[test]
-fn credentials_are_dropped_when_a_redirect_changes_origin() {
-    let pki = Pki::new("redirect-origin");
+/// A server for good.test redirecting `/start` to another origin (other.test, a second server
+/// with the same certificate): the client, the first server, the target, and a request for
+/// `/start` that reaches both on loopback.
+fn cross_origin_redirect(label: &str) -> (ClientInstance, TestServer, TestServer, Request) {
+    let pki = Pki::new(label);
     let leaf = pki.leaf(&LeafSpec::new(&["good.test", "other.test"]));
     let target = TestServer::https(&leaf, Versions::Both, redirecting(200, String::new()));
     let location = format!("https://other.test:{}/end", target.port());
     let first = TestServer::https(&leaf, Versions::Both, redirecting(302, location));
-    let mut client = client(HostTrust::Anchors(vec![pki.root_der()]));
+    let client = client(HostTrust::Anchors(vec![pki.root_der()]));
     let mut request = request_to(&first, "GET", "good.test", "/start");
-    request
-        .options
-        .connect_overrides
-        .push(verified_https_host::ConnectOverride {
-            host: "other.test".into(),
-            port: target.port(),
-            address: "127.0.0.1".into(),
-        });
+    resolve_to_loopback(&mut request, "other.test", target.port());
+    (client, first, target, request)
+}
+
+#[test]
+fn credentials_are_dropped_when_a_redirect_changes_origin() {
+    let (mut client, first, target, mut request) = cross_origin_redirect("redirect-origin");
     request.headers.push(Header {
         name: "Authorization".into(),
         value: b"Bearer secret".to_vec(),
@@ -868,21 +869,7 @@ fn the_instance_stays_healthy_after_a_failure() {
 
 #[test]
 fn a_caller_s_host_header_is_dropped_on_a_redirect_to_another_origin() {
-    let pki = Pki::new("redirect-host");
-    let leaf = pki.leaf(&LeafSpec::new(&["good.test", "other.test"]));
-    let target = TestServer::https(&leaf, Versions::Both, redirecting(200, String::new()));
-    let location = format!("https://other.test:{}/end", target.port());
-    let first = TestServer::https(&leaf, Versions::Both, redirecting(302, location));
-    let mut client = client(HostTrust::Anchors(vec![pki.root_der()]));
-    let mut request = request_to(&first, "GET", "good.test", "/start");
-    request
-        .options
-        .connect_overrides
-        .push(verified_https_host::ConnectOverride {
-            host: "other.test".into(),
-            port: target.port(),
-            address: "127.0.0.1".into(),
-        });
+    let (mut client, first, target, mut request) = cross_origin_redirect("redirect-host");
     request.headers.push(Header {
         name: "Host".into(),
         value: format!("good.test:{}", first.port()).into_bytes(),

@@ -8,7 +8,8 @@ use std::time::SystemTime;
 use verified_https_host::runtime::{Runtime, default_component_path};
 use verified_https_host::{ClientInstance, ContextHandle, HostConfig, HostTrust, ResponseHandle};
 use verified_https_host::{ConnectOverride, ErrorCode, Request, RequestOptions};
-use verified_https_testkit::server::TestServer;
+use verified_https_testkit::pki::{Leaf, LeafSpec, Pki};
+use verified_https_testkit::server::{self, TestServer, Versions};
 
 /// The component, compiled once per test process (and cached on disk between runs).
 pub(crate) fn runtime() -> &'static Runtime {
@@ -48,11 +49,18 @@ pub(crate) fn url_for(host: &str, port: u16, path: &str) -> String {
     }
 }
 
-/// A request of `method` for `https://{host}:{port}{path}`, connecting to 127.0.0.1.
+/// A request of `method` for `https://{host}:{port}{path}` on `server`, connecting to
+/// 127.0.0.1.
 pub(crate) fn request_to(server: &TestServer, method: &str, host: &str, path: &str) -> Request {
-    Request {
+    request_to_port(server.port(), method, host, path)
+}
+
+/// A request of `method` for `https://{host}:{port}{path}`, connecting to 127.0.0.1 (for
+/// servers that are not a `TestServer`, such as nginx).
+pub(crate) fn request_to_port(port: u16, method: &str, host: &str, path: &str) -> Request {
+    let mut request = Request {
         method: method.into(),
-        url: url_for(host, server.port(), path),
+        url: url_for(host, port, path),
         headers: Vec::new(),
         body: None,
         options: RequestOptions {
@@ -61,13 +69,43 @@ pub(crate) fn request_to(server: &TestServer, method: &str, host: &str, path: &s
             read_timeout_ms: None,
             redirects: None,
             timeout_ms: Some(60_000),
-            connect_overrides: vec![ConnectOverride {
-                host: host.into(),
-                port: server.port(),
-                address: "127.0.0.1".into(),
-            }],
+            connect_overrides: Vec::new(),
         },
-    }
+    };
+    resolve_to_loopback(&mut request, host, port);
+    request
+}
+
+/// Makes `request` connect to 127.0.0.1 whenever it goes to `host:port` (curl's `--resolve`).
+pub(crate) fn resolve_to_loopback(request: &mut Request, host: &str, port: u16) {
+    request.options.connect_overrides.push(ConnectOverride {
+        host: host.into(),
+        port,
+        address: "127.0.0.1".into(),
+    });
+}
+
+/// A client CA named `label` and a client certificate (client.test) under it.
+pub(crate) fn client_pki(label: &str) -> (Pki, Leaf) {
+    let clients = Pki::new(label);
+    let leaf = clients.leaf(&LeafSpec::new(&["client.test"]).client_auth_only());
+    (clients, leaf)
+}
+
+/// A rustls server for good.test (a leaf of `pki`) that requires a client certificate issued
+/// under `clients`, answering `body`.
+pub(crate) fn mtls_server(
+    pki: &Pki,
+    clients: &Pki,
+    versions: Versions,
+    body: &'static [u8],
+) -> TestServer {
+    let config = server::client_auth_config(
+        &pki.leaf(&LeafSpec::new(&["good.test"])),
+        versions,
+        &[clients.root_der().into()],
+    );
+    TestServer::start(Some(config), server::fixed(200, body))
 }
 
 /// GET `host` on `server` through a context of `client`; the response with its whole body.

@@ -12,18 +12,11 @@ use verified_https_testkit::nginx::{Nginx, NginxSpec};
 use verified_https_testkit::pki::{Leaf, LeafSpec, Pki};
 use verified_https_testkit::server::{self, TestServer, Versions};
 
-use crate::support::{client, fetch_through, request_to};
+use crate::support::{client, client_pki, fetch_through, mtls_server, request_to, request_to_port};
 
 /// Context options trusting `pki`'s root, with everything else at its default.
 fn options(pki: &Pki) -> ContextOptions {
     ContextOptions::trusting(TrustAnchors::Der(vec![pki.root_der()]))
-}
-
-/// A client CA and a client certificate under it.
-fn client_pki() -> (Pki, Leaf) {
-    let clients = Pki::new("clients");
-    let leaf = clients.leaf(&LeafSpec::new(&["client.test"]).client_auth_only());
-    (clients, leaf)
 }
 
 /// The caller's identity as DER.
@@ -32,16 +25,6 @@ fn der_identity(leaf: &Leaf) -> ClientIdentity {
         chain: leaf.chain.iter().map(|c| c.to_vec()).collect(),
         key: leaf.key.secret_der().to_vec(),
     })
-}
-
-/// A rustls server for good.test that requires a certificate from `clients`.
-fn mtls_server(pki: &Pki, clients: &Pki, versions: Versions) -> TestServer {
-    let config = server::client_auth_config(
-        &pki.leaf(&LeafSpec::new(&["good.test"])),
-        versions,
-        &[clients.root_der().into()],
-    );
-    TestServer::start(Some(config), server::fixed(200, b"hello, client"))
 }
 
 fn context(
@@ -57,8 +40,8 @@ fn context(
 #[test]
 fn a_server_that_requires_a_client_certificate_accepts_the_caller_s_key() {
     let pki = Pki::new("mtls");
-    let (clients, leaf) = client_pki();
-    let server = mtls_server(&pki, &clients, Versions::Both);
+    let (clients, leaf) = client_pki("clients");
+    let server = mtls_server(&pki, &clients, Versions::Both, b"hello, client");
     let mut client = client(HostTrust::Unavailable("not asked".into()));
     for identity in [
         der_identity(&leaf),
@@ -93,8 +76,8 @@ fn a_server_that_requires_a_client_certificate_accepts_the_caller_s_key() {
 #[test]
 fn without_a_client_certificate_the_server_s_refusal_reaches_the_caller_as_its_alert() {
     let pki = Pki::new("mtls-none");
-    let (clients, _) = client_pki();
-    let server = mtls_server(&pki, &clients, Versions::Tls13Only);
+    let (clients, _) = client_pki("clients");
+    let server = mtls_server(&pki, &clients, Versions::Tls13Only, b"hello, client");
     let mut client = client(HostTrust::Unavailable("not asked".into()));
     let ctx = context(&mut client, &options(&pki));
     let err = fetch_through(
@@ -113,8 +96,8 @@ fn without_a_client_certificate_the_server_s_refusal_reaches_the_caller_as_its_a
 #[test]
 fn a_key_that_does_not_belong_to_the_certificate_fails_at_context_creation() {
     let pki = Pki::new("mtls-mismatch");
-    let (_, leaf) = client_pki();
-    let (_, other) = client_pki();
+    let (_, leaf) = client_pki("clients");
+    let (_, other) = client_pki("clients");
     let mut client = client(HostTrust::Unavailable("not asked".into()));
     let err = client
         .context(&ContextOptions {
@@ -270,7 +253,7 @@ fn version_bounds_choose_tls12_or_refuse_a_server_below_the_minimum() {
 #[test]
 fn nginx_requiring_client_certificates_answers_the_caller_s_key_and_refuses_none() {
     let pki = Pki::new("nginx-mtls");
-    let (clients, leaf) = client_pki();
+    let (clients, leaf) = client_pki("clients");
     let nginx = Nginx::start(
         "mtls",
         &pki.leaf(&LeafSpec::new(&["good.test"])),
@@ -282,16 +265,7 @@ fn nginx_requiring_client_certificates_answers_the_caller_s_key_and_refuses_none
     )
     .expect("nginx (make test installs Debian's nginx-light)");
     let mut client = client(HostTrust::Unavailable("not asked".into()));
-    let url = format!("https://good.test:{}/", nginx.port());
-    let mut request = verified_https_host::instance::get(&url);
-    request
-        .options
-        .connect_overrides
-        .push(verified_https_host::ConnectOverride {
-            host: "good.test".into(),
-            port: nginx.port(),
-            address: "127.0.0.1".into(),
-        });
+    let request = request_to_port(nginx.port(), "GET", "good.test", "/");
     let with_key = context(
         &mut client,
         &ContextOptions {
