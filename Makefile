@@ -61,8 +61,8 @@ guests: setup
 	cp target/$(TARGET)/release/runaway.wasm target/guests/runaway.wasm
 
 ## compose: the client composed with each trust provider (wac plug), into target/composed/:
-## self-contained components that import only wasi:*; and the edge function composed with the
-## client and trust-files. wac-cli is installed if missing.
+## self-contained components that import only wasi:*; and the edge function and the get-rs
+## command composed with the client and trust-files. wac-cli is installed if missing.
 COMPOSED := target/composed
 compose: component guests
 	@command -v wac >/dev/null || $(CARGO) install --locked wac-cli
@@ -70,6 +70,18 @@ compose: component guests
 	wac plug $(WASM) --plug target/$(TARGET)/release/trust_mozilla.wasm -o $(COMPOSED)/https-client-mozilla.wasm
 	wac plug $(WASM) --plug target/$(TARGET)/release/trust_files.wasm -o $(COMPOSED)/https-client-files.wasm
 	wac plug target/$(TARGET)/release/edge_function.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/edge-function.wasm
+	wac plug target/$(TARGET)/release/get-rs.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-rs.wasm
+
+## wasmtime: the stock wasmtime CLI (wasmtime-cli from crates.io, the host's wasmtime version),
+## which tests/e2e/stock_cli.rs runs the composed commands and the edge function with. Built
+## once (about 7 minutes on 2 cores) into WASMTIME_ROOT: outside target/, so `make clean` keeps
+## it, and one directory for a CI machine to cache; the tests find it through WASMTIME_CLI.
+WASMTIME_VERSION := 48.0.8
+WASMTIME_ROOT ?= $(HOME)/.cache/verified-https/wasmtime-cli-$(WASMTIME_VERSION)
+WASMTIME_CLI := $(WASMTIME_ROOT)/bin/wasmtime
+.PHONY: wasmtime
+wasmtime: setup
+	@test -x $(WASMTIME_CLI) || nice $(CARGO) install --locked wasmtime-cli --version $(WASMTIME_VERSION) --root $(WASMTIME_ROOT)
 
 ## node: the Node.js host (host-test/node): jco transpiles the component, preview2-shim runs it.
 ## `npm ci` installs exactly package-lock.json and never rewrites it (`npm install` with a
