@@ -37,6 +37,8 @@ from wasmtime import component as wc
 CLIENT = "verified:https/client@0.1.0"
 TRUST = "verified:https/trust@0.1.0"
 DEFAULT_COMPONENT = Path(__file__).resolve().parents[2] / "target" / "verified-https.wasm"
+# The build whose TCP goes through the `transport` import (transport.py answers it).
+HOST_NETWORK_COMPONENT = DEFAULT_COMPONENT.with_name("verified-https-host-network.wasm")
 
 
 class HttpsError(Exception):
@@ -217,7 +219,10 @@ class Response:
 class Client:
     """One instance of the component; trust is what the constructor was given."""
 
-    def __init__(self, trust: list[bytes] | str, component: str | os.PathLike = DEFAULT_COMPONENT):
+    def __init__(self, trust: list[bytes] | str, component: str | os.PathLike = DEFAULT_COMPONENT,
+                 transport: Any = None):
+        """`transport` (a `transport.SocketTransport`) answers the `transport` import of the
+        HOST_NETWORK_COMPONENT build: requests then work, over Python sockets."""
         engine = wasmtime.Engine()
         self._store = wasmtime.Store(engine)
         wasi = wasmtime.WasiConfig()
@@ -234,6 +239,8 @@ class Client:
             with root.add_instance(TRUST) as imports:
                 imports.add_func("trust-anchors", lambda _store: anchors)
                 imports.add_func("revocation-lists", lambda _store: [])
+            if transport is not None:
+                transport.add_to(root)
         self._instance = linker.instantiate(self._store, wc.Component.from_file(engine, str(component)))
         self._client = self._instance.get_export_index(self._store, CLIENT)
         self._funcs: dict[str, wc.Func] = {}  # exports looked up once

@@ -3,7 +3,10 @@
 //! crate allows it.
 #![allow(unsafe_code)]
 
-#[cfg(not(feature = "host-keys"))]
+#[cfg(all(feature = "host-keys", feature = "host-network"))]
+compile_error!("host-keys and host-network are separate builds (worlds); enable one of them");
+
+#[cfg(not(any(feature = "host-keys", feature = "host-network")))]
 wit_bindgen::generate!({
     world: "https-client",
     path: "wit",
@@ -13,6 +16,13 @@ wit_bindgen::generate!({
 #[cfg(feature = "host-keys")]
 wit_bindgen::generate!({
     world: "https-client-host-keys",
+    path: "wit",
+});
+
+// The same client, its TCP through the `transport` import (docs: wit/world.wit).
+#[cfg(feature = "host-network")]
+wit_bindgen::generate!({
+    world: "https-client-host-network",
     path: "wit",
 });
 

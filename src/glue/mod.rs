@@ -5,13 +5,18 @@
 //! - `convert`: WIT types to the core's and back, errors included, each in one place;
 //! - `trust`: the `trust` import as the core's host trust store;
 //! - `identity` (the `host-keys` build only): the `identity` import as a rustls signing key;
-//! - `sockets`: the core's network port over `wasi:sockets` and `wasi:clocks`.
+//! - `sockets`: the core's network port over `wasi:sockets` and `wasi:clocks`;
+//! - `transport` (the `host-network` build, instead of `sockets`): the network port over the
+//!   `transport` import.
 
 mod bindings;
 mod convert;
 #[cfg(feature = "host-keys")]
 mod identity;
+#[cfg(not(feature = "host-network"))]
 mod sockets;
+#[cfg(feature = "host-network")]
+mod transport;
 mod trust;
 
 use std::cell::RefCell;
@@ -25,7 +30,10 @@ use crate::tls::{ClientIdentity, Policy, TlsOptions};
 use convert::{
     core_error, core_limits, core_request, tls_options, trust_choice, wit_error, wit_tls_info,
 };
-use sockets::WasiNetwork;
+#[cfg(not(feature = "host-network"))]
+use sockets::WasiNetwork as PlatformNetwork;
+#[cfg(feature = "host-network")]
+use transport::HostNetwork as PlatformNetwork;
 use trust::TrustImport;
 
 use bindings::exports::verified::https::client as wit;
@@ -58,7 +66,7 @@ impl wit::Guest for Component {
 
     fn create_unverified_context() -> wit::Context {
         wit::Context::new(HttpsContext {
-            client: Client::new(WasiNetwork, Policy::unverified(), Limits::default()),
+            client: Client::new(PlatformNetwork, Policy::unverified(), Limits::default()),
         })
     }
 
@@ -83,9 +91,9 @@ fn host_identity() -> Result<ClientIdentity, Error> {
     ))
 }
 
-/// A context: the core client over `wasi:sockets`.
+/// A context: the core client over the build's network (`wasi:sockets`, or `transport`).
 struct HttpsContext {
-    client: Client<WasiNetwork>,
+    client: Client<PlatformNetwork>,
 }
 
 impl HttpsContext {
@@ -101,7 +109,7 @@ impl HttpsContext {
         let policy = Policy::verified(trust.roots, trust.revocation_lists, trust.source, tls)
             .map_err(wit_error)?;
         Ok(wit::Context::new(HttpsContext {
-            client: Client::new(WasiNetwork, policy, limits),
+            client: Client::new(PlatformNetwork, policy, limits),
         }))
     }
 }
@@ -128,7 +136,7 @@ impl wit::GuestContext for HttpsContext {
 }
 
 /// A response: the core's, borrowed mutably to read its body.
-struct HttpsResponse(RefCell<client::Response<WasiNetwork>>);
+struct HttpsResponse(RefCell<client::Response<PlatformNetwork>>);
 
 impl wit::GuestResponse for HttpsResponse {
     fn url(&self) -> String {
