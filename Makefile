@@ -68,16 +68,43 @@ guests: setup
 	cp target/$(TARGET)/release/runaway.wasm target/guests/runaway.wasm
 
 ## compose: the client composed with each trust provider (wac plug), into target/composed/:
-## self-contained components that import only wasi:*; and the edge function and the get-rs
-## command composed with the client and trust-files. wac-cli is installed if missing.
+## self-contained components that import only wasi:*; and the edge function and the get-rs,
+## get-py and get-js commands composed with the client and trust-files. wac-cli is installed
+## if missing.
 COMPOSED := target/composed
-compose: component guests
+compose: component guests get-py get-js
 	@command -v wac >/dev/null || $(CARGO) install --locked wac-cli
 	@mkdir -p $(COMPOSED)
 	wac plug $(WASM) --plug target/$(TARGET)/release/trust_mozilla.wasm -o $(COMPOSED)/https-client-mozilla.wasm
 	wac plug $(WASM) --plug target/$(TARGET)/release/trust_files.wasm -o $(COMPOSED)/https-client-files.wasm
 	wac plug target/$(TARGET)/release/edge_function.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/edge-function.wasm
 	wac plug target/$(TARGET)/release/get-rs.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-rs.wasm
+	wac plug target/get-py/get-py.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-py.wasm
+	wac plug target/get-js/get-js.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-js.wasm
+
+## get-py: the Python command (host-test/components/commands/get-py, over the guest library
+## host-test/components/libraries/python) built by componentize-py 0.25 (from PyPI, into
+## target/componentize-venv) for the world https-command, into target/get-py/get-py.wasm (from
+## a copy of the sources: componentize-py writes __pycache__ beside them).
+COMPONENTIZE_VENV := target/componentize-venv
+COMMANDS_DIR := host-test/components/commands
+.PHONY: get-py
+get-py: setup
+	@test -x $(COMPONENTIZE_VENV)/bin/componentize-py || { python3 -m venv $(COMPONENTIZE_VENV) && $(COMPONENTIZE_VENV)/bin/pip install --quiet componentize-py==0.25.1; }
+	@rm -rf target/get-py/src && mkdir -p target/get-py/src
+	cp $(COMMANDS_DIR)/get-py/app.py host-test/components/libraries/python/verified_https_guest.py target/get-py/src/
+	cd target/get-py && ../../$(COMPONENTIZE_VENV)/bin/componentize-py -q -d ../../$(COMMANDS_DIR)/wit -w https-command \
+	  componentize app -p src -o get-py.wasm
+
+## get-js: the JavaScript command (host-test/components/commands/get-js, over the guest library
+## host-test/components/libraries/js) built by componentize-js 0.23 (from npm: `npm ci` of its
+## package-lock.json, once) for the world https-command, into target/get-js/get-js.wasm.
+GET_JS_DIR := $(COMMANDS_DIR)/get-js
+.PHONY: get-js
+get-js:
+	$(call need,npm,nodejs npm,componentize-js builds the JavaScript command)
+	@test -d $(GET_JS_DIR)/node_modules/@bytecodealliance/componentize-js || { cd $(GET_JS_DIR) && npm ci --no-audit --no-fund --loglevel=error; }
+	cd $(GET_JS_DIR) && nice node build.mjs ../../../../target/get-js
 
 ## wasmtime: the stock wasmtime CLI (wasmtime-cli from crates.io, the host's wasmtime version),
 ## which tests/e2e/stock_cli.rs runs the composed commands and the edge function with. Built
@@ -110,8 +137,8 @@ demo: component host
 	./target/release/demo
 
 ## test: unit tests (natively) and the end-to-end suites (the component in wasmtime)
-test: component host compose node python nginx
-	$(CARGO) test --release --workspace
+test: component host compose wasmtime node python nginx
+	WASMTIME_CLI=$(WASMTIME_CLI) $(CARGO) test --release --workspace
 	cd $(NODE_DIR) && npm test
 	$(VENV)/bin/pytest -q host-test/python
 

@@ -16,6 +16,7 @@ mod host_keys;
 mod http;
 mod limbo;
 mod native;
+mod stock_cli;
 mod support;
 mod tls_contract;
 mod trust;

@@ -9,27 +9,34 @@
 //! the body of a 404 is written as any other.
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use verified_https_guest::Error;
 
-fn main() -> ExitCode {
+fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, url] = args.as_slice() else {
         eprintln!("usage: get-rs URL");
-        return ExitCode::from(2);
+        exit(2);
     };
     match fetch(url) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {}
         Err(Failure::Request(err)) => {
             eprintln!("get-rs: {url}: {err}");
-            ExitCode::from(err.exit_code())
+            exit(err.exit_code());
         }
         Err(Failure::Stdout(err)) => {
             eprintln!("get-rs: writing the body: {err}");
-            ExitCode::from(23)
+            exit(23);
         }
     }
+}
+
+/// Ends the command with `code`, through `wasi:cli/exit`'s `exit-with-code` (std's exit
+/// reports only success or failure on wasm32-wasip2).
+fn exit(code: u8) -> ! {
+    wasip2::cli::exit::exit_with_code(code);
+    // Not reached: exit-with-code does not return.
+    std::process::exit(i32::from(code))
 }
 
 /// Why `get-rs` stopped.
