@@ -353,6 +353,8 @@ class Client:
             timeout_ms=timeout_ms,
             connect_overrides=[],
             redirects=None,
+            accept_encoding=None,
+            proxy=None,
         )
         request = _record(method="GET", url=url, headers=[], body=None, options=options)
         response = self._ok(self._call("[method]context.send", context, request))

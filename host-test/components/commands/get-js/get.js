@@ -38,6 +38,9 @@ const EXIT_CODES = {
   'too-many-redirects': 47,
   'invalid-client-identity': 58,
   'pin-mismatch': 90,
+  'content-decoding-error': 61,
+  'body-not-replayable': 65,
+  'proxy-error': 56,
 };
 
 /** Writes all of `bytes` to a wasi:io output stream. */

@@ -40,6 +40,9 @@ EXIT_CODES = {
     client.ErrorCode_TooManyRedirects: 47,
     client.ErrorCode_InvalidClientIdentity: 58,
     client.ErrorCode_PinMismatch: 90,
+    client.ErrorCode_ContentDecodingError: 61,
+    client.ErrorCode_BodyNotReplayable: 65,
+    client.ErrorCode_ProxyError: 56,
 }
 
 

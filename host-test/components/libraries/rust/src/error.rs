@@ -48,6 +48,9 @@ impl Error {
             ErrorCode::TooManyRedirects(_) => 47,
             ErrorCode::InvalidClientIdentity(_) => 58,
             ErrorCode::PinMismatch(_) => 90,
+            ErrorCode::ContentDecodingError(_) => 61,
+            ErrorCode::BodyNotReplayable(_) => 65,
+            ErrorCode::ProxyError(_) => 56,
             // The refused https-to-http redirect, internal errors, and cases that later
             // versions of the client add: curl has no code of their own for them.
             _ => 1,

@@ -135,6 +135,8 @@ impl Request {
                 timeout_ms: self.timeout.map(milliseconds),
                 connect_overrides: Vec::new(),
                 redirects: self.redirects,
+                accept_encoding: None,
+                proxy: None,
             },
         };
         Ok(Response::new(context.inner().send(&request)?))
