@@ -12,7 +12,7 @@ use verified_https_testkit::server::{self, TestServer, Versions};
 use crate::support::{fetch, request_to};
 
 /// A composed component built by `make compose`.
-fn composed(name: &str) -> PathBuf {
+pub(crate) fn composed(name: &str) -> PathBuf {
     let path = default_component_path()
         .parent()
         .expect("the component's directory")

@@ -2,7 +2,7 @@
 //! served by the edge host (host-test/edge, wasmtime-wasi-http), calling upstream HTTPS servers on loopback.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -42,7 +42,13 @@ fn serve_trusting(pki: &Pki, name: &str) -> (EdgeHost, PathBuf) {
 
 /// A request to the function naming `upstream`; the status and the raw body.
 fn call(host: &EdgeHost, upstream: &str) -> (u16, String) {
-    let mut tcp = TcpStream::connect(host.addr()).expect("connecting to the edge host");
+    call_at(host.addr(), upstream)
+}
+
+/// A request naming `upstream` to the edge function served at `addr` (by the edge host, or by
+/// `wasmtime serve`: `stock_cli.rs`); the status and the raw answer.
+pub(crate) fn call_at(addr: SocketAddr, upstream: &str) -> (u16, String) {
+    let mut tcp = TcpStream::connect(addr).expect("connecting to the edge function's server");
     write!(
         tcp,
         "GET / HTTP/1.1\r\nHost: edge.test\r\nupstream: {upstream}\r\nConnection: close\r\n\r\n"

@@ -4,15 +4,17 @@
 //! only wasmtime runs them, against TLS servers on loopback. Nothing of this project's hosts
 //! is involved: the trust comes from trust-files, over the directory given with `--dir`.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use verified_https_host::runtime::default_component_path;
 use verified_https_testkit::pki::{LeafSpec, Pki};
 use verified_https_testkit::server::{self, TestServer, Versions};
+
+use crate::composed::composed;
+use crate::edge::call_at;
 
 /// The wasmtime version of the host (Cargo.lock), which the stock CLI must match.
 const WASMTIME_VERSION: &str = "48.0.8";
@@ -41,21 +43,6 @@ fn wasmtime_cli() -> PathBuf {
         cli.display()
     );
     cli
-}
-
-/// A component composed by `make compose`.
-fn composed(name: &str) -> PathBuf {
-    let path = default_component_path()
-        .parent()
-        .expect("the component's directory")
-        .join("composed")
-        .join(name);
-    assert!(
-        path.exists(),
-        "{} is not built; run `make compose` (make test does)",
-        path.display()
-    );
-    path
 }
 
 /// A fresh directory under the test target directory holding `files` (name, contents): what
@@ -261,21 +248,7 @@ impl Served {
 
     /// `GET /` naming `upstream`; the status and the whole answer.
     fn call(&self, upstream: &str) -> (u16, String) {
-        let mut tcp = TcpStream::connect(self.addr).unwrap();
-        tcp.set_read_timeout(Some(COMMAND_LIMIT)).unwrap();
-        write!(
-            tcp,
-            "GET / HTTP/1.1\r\nHost: edge.test\r\nupstream: {upstream}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut answer = String::new();
-        tcp.read_to_string(&mut answer).unwrap();
-        let status = answer
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("a status line");
-        (status, answer)
+        call_at(self.addr, upstream)
     }
 }
 
