@@ -44,7 +44,7 @@ enum State<N: Network> {
     /// The body is being sent.
     Sending(Sending<N>),
     /// The server answered before the body was complete.
-    Answered(Exchange<Link<N::Stream>>),
+    Answered(Box<Exchange<Link<N::Stream>>>),
     /// A write failed; the upload is over.
     Failed,
 }
@@ -138,7 +138,7 @@ impl<N: Network> Upload<N> {
             })?;
         }
         let exchange = match std::mem::replace(&mut self.state, State::Failed) {
-            State::Answered(exchange) => exchange,
+            State::Answered(exchange) => *exchange,
             State::Sending(sending) => receive_response(
                 sending.channel,
                 sending.received,
@@ -190,7 +190,7 @@ impl<N: Network> Upload<N> {
         )?;
         // The body was not sent whole: the connection cannot carry another request.
         exchange.retire();
-        self.state = State::Answered(exchange);
+        self.state = State::Answered(Box::new(exchange));
         Ok(Progress::Answered)
     }
 

@@ -166,10 +166,10 @@ fn serve(
     let mut take =
         |reader: &mut dyn BufRead, mut n: u64, record: &mut SeenUpload| -> io::Result<bool> {
             while n > 0 {
-                if let UploadBehaviour::GiveUpAfter(limit) = behaviour {
-                    if record.received >= limit {
-                        return Ok(false);
-                    }
+                if let UploadBehaviour::GiveUpAfter(limit) = behaviour
+                    && record.received >= limit
+                {
+                    return Ok(false);
                 }
                 let buf = reader.fill_buf()?;
                 if buf.is_empty() {

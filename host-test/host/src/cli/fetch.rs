@@ -75,14 +75,12 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     if args.compressed {
         request.options.accept_encoding = Some(client.supported_content_codings()?);
     }
-    if verbose {
-        if let Some(proxy) = &request.options.proxy {
-            eprintln!(
-                "* proxy: {} (no proxy for: {:?})",
-                redact(&proxy.url),
-                proxy.no_proxy
-            );
-        }
+    if let (true, Some(proxy)) = (verbose, &request.options.proxy) {
+        eprintln!(
+            "* proxy: {} (no proxy for: {:?})",
+            redact(&proxy.url),
+            proxy.no_proxy
+        );
     }
     let response = match streamed_file(args)? {
         None => client.send(context, &request)?,
