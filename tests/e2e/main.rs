@@ -11,13 +11,16 @@
 mod cli;
 mod composed;
 mod connections;
+mod decoding;
 mod edge;
 mod host_keys;
 mod http;
 mod limbo;
 mod native;
+mod proxies;
 mod stock_cli;
 mod support;
 mod tls_contract;
 mod trust;
+mod uploads;
 mod verification;
