@@ -3,7 +3,7 @@
 //! crate allows it.
 #![allow(unsafe_code)]
 
-#[cfg(not(feature = "host-keys"))]
+#[cfg(not(any(feature = "host-keys", feature = "host-crypto")))]
 wit_bindgen::generate!({
     world: "https-client",
     path: "wit",
@@ -15,6 +15,17 @@ wit_bindgen::generate!({
     world: "https-client-host-keys",
     path: "wit",
 });
+
+// The same client, importing `crypto` too: the host lends AEADs, key exchange and signature
+// verification (docs: wit/world.wit, wit/crypto.wit).
+#[cfg(all(feature = "host-crypto", not(feature = "host-keys")))]
+wit_bindgen::generate!({
+    world: "https-client-host-crypto",
+    path: "wit",
+});
+
+#[cfg(all(feature = "host-crypto", feature = "host-keys"))]
+compile_error!("host-crypto and host-keys are builds of two separate worlds; enable one");
 
 use super::Component;
 export!(Component);
