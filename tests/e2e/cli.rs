@@ -10,7 +10,7 @@ use verified_https_testkit::server::{self, Ending, TestServer, Versions};
 use crate::support::{client_pki, mtls_server};
 
 /// The built `https-get`, beside this test binary's directory (target/release).
-fn https_get() -> Command {
+pub(crate) fn https_get() -> Command {
     let exe = std::env::current_exe().expect("test binary path");
     let binary = exe
         .ancestors()
@@ -27,7 +27,7 @@ fn https_get() -> Command {
 }
 
 /// A temporary directory holding `pki`'s root as ca.pem.
-fn ca_dir(pki: &Pki, name: &str) -> PathBuf {
+pub(crate) fn ca_dir(pki: &Pki, name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -35,7 +35,7 @@ fn ca_dir(pki: &Pki, name: &str) -> PathBuf {
     dir
 }
 
-fn run(command: &mut Command) -> (i32, String, String) {
+pub(crate) fn run(command: &mut Command) -> (i32, String, String) {
     let Output {
         status,
         stdout,
@@ -53,7 +53,7 @@ fn run(command: &mut Command) -> (i32, String, String) {
 }
 
 /// `--resolve HOST:PORT:127.0.0.1` and the URL for `host` on `server`.
-fn target(server: &TestServer, host: &str) -> [String; 3] {
+pub(crate) fn target(server: &TestServer, host: &str) -> [String; 3] {
     [
         "--resolve".into(),
         format!("{host}:{}:127.0.0.1", server.port()),

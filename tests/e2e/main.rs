@@ -14,6 +14,7 @@ mod connections;
 mod edge;
 mod host_keys;
 mod http;
+mod lent_crypto;
 mod limbo;
 mod native;
 mod support;
