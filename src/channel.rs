@@ -109,3 +109,78 @@ impl<T: Read + Write> Channel<T> {
         }
     }
 }
+
+/// The byte stream a channel runs over: a TCP connection (to the server, or to an http://
+/// proxy whose tunnel it now is), or TLS to an https:// proxy, whose tunnel carries the
+/// server's own TLS inside it.
+pub enum Link<T> {
+    /// TCP.
+    Tcp(T),
+    /// TLS to a proxy, the tunnel inside it.
+    ProxyTls(Box<TlsStream<T>>),
+}
+
+impl<T: Read + Write> Link<T> {
+    /// The TCP connection underneath (to change its time limits).
+    pub fn tcp_mut(&mut self) -> &mut T {
+        match self {
+            Link::Tcp(io) => io,
+            Link::ProxyTls(tls) => tls.transport_mut(),
+        }
+    }
+
+    /// Whether input is waiting, in the proxy's TLS layer or (as `tcp_has_input` finds) on
+    /// the TCP connection.
+    pub fn has_input(&mut self, tcp_has_input: impl FnOnce(&mut T) -> bool) -> bool {
+        match self {
+            Link::Tcp(io) => tcp_has_input(io),
+            Link::ProxyTls(tls) => tls.has_buffered_input() || tcp_has_input(tls.transport_mut()),
+        }
+    }
+}
+
+/// The core's error as an I/O error, for a TLS stream running inside the proxy's: a passed
+/// deadline stays a timeout.
+fn io_error(err: Error) -> std::io::Error {
+    match err {
+        Error::Timeout => std::io::ErrorKind::TimedOut.into(),
+        other => std::io::Error::other(other.to_string()),
+    }
+}
+
+impl<T: Read + Write> Read for Link<T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Link::Tcp(io) => io.read(buf),
+            // The proxy's TLS ending, cleanly or not, ends the tunnel: the server's TLS inside
+            // it tells a truncated response from a complete one.
+            Link::ProxyTls(tls) => match tls.read(buf).map_err(io_error)? {
+                Plaintext::Data(n) => Ok(n),
+                Plaintext::CloseNotify | Plaintext::Truncated => Ok(0),
+            },
+        }
+    }
+}
+
+impl<T: Read + Write> Write for Link<T> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Link::Tcp(io) => io.write(buf),
+            Link::ProxyTls(tls) => tls.write_all(buf).map(|()| buf.len()),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Link::Tcp(io) => io.write_all(buf),
+            Link::ProxyTls(tls) => tls.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Link::Tcp(io) => io.flush(),
+            Link::ProxyTls(_) => Ok(()),
+        }
+    }
+}

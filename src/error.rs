@@ -45,6 +45,8 @@ pub enum Error {
     TooManyInterimResponses(u32),
     /// The body exceeds the limit (bytes).
     BodyTooLarge(u64),
+    /// The body's content coding could not be undone (a corrupt or truncated stream).
+    ContentDecoding(String),
     /// The response ended before its framing said it was complete.
     Incomplete(String),
     /// The connection failed while receiving.
@@ -55,6 +57,15 @@ pub enum Error {
     TooManyRedirects(u32),
     /// A redirect from https to http (the target), refused.
     InsecureRedirect(String),
+    /// A 307/308 redirect (the target) would send a streamed body again, which cannot be.
+    BodyNotReplayable(String),
+    /// The proxy refused the tunnel.
+    Proxy {
+        /// The proxy's status code.
+        status: u16,
+        /// Its reason phrase.
+        reason: String,
+    },
     /// The client certificate or key cannot be used.
     InvalidClientIdentity(String),
     /// The server's key is not one of the pinned ones (SHA-256 digests of SubjectPublicKeyInfo).
@@ -140,6 +151,7 @@ impl fmt::Display for Error {
                 write!(f, "more than {limit} interim (1xx) responses")
             }
             Error::BodyTooLarge(limit) => write!(f, "response body exceeds {limit} bytes"),
+            Error::ContentDecoding(why) => write!(f, "could not decode the response body: {why}"),
             Error::Incomplete(why) => write!(f, "response incomplete: {why}"),
             Error::ConnectionTerminated(why) => {
                 write!(f, "connection failed while receiving: {why}")
@@ -151,6 +163,14 @@ impl fmt::Display for Error {
                     f,
                     "refused a redirect from https to {to} (it would leave TLS)"
                 )
+            }
+            Error::BodyNotReplayable(to) => write!(
+                f,
+                "redirected to {to}, which needs the request body again, and a streamed body \
+                 cannot be sent twice"
+            ),
+            Error::Proxy { status, reason } => {
+                write!(f, "the proxy refused the tunnel: {status} {reason}")
             }
             Error::InvalidClientIdentity(why) => write!(f, "client certificate unusable: {why}"),
             Error::PinMismatch { presented, pinned } => write!(

@@ -100,6 +100,14 @@ impl Target {
         }
     }
 
+    /// `host:port` as CONNECT names it (brackets around IPv6), the port always given.
+    pub fn authority_with_port(&self) -> String {
+        match &self.host {
+            Host::Ip(IpAddr::V6(ip)) => format!("[{ip}]:{}", self.port),
+            _ => format!("{}:{}", self.host_text(), self.port),
+        }
+    }
+
     /// The value of the `Host` header: host, brackets around IPv6, and the port unless it is
     /// the scheme's default.
     pub fn authority(&self) -> String {

@@ -1,23 +1,30 @@
 //! The client: sends requests through a [`Network`] it is given, keeping idle connections per
-//! origin ([`pool`]), following redirects as asked ([`redirect`]), and sending an idempotent
-//! request again when the server had closed the idle connection it went out on. The glue runs
-//! it over `wasi:sockets`; [`crate::std_net`] runs the very same code over `std::net` (tests
-//! and the benchmarks' native reference).
+//! origin ([`pool`]), following redirects as asked ([`redirect`]) on the same connection when
+//! they stay on the origin, reaching servers through proxies ([`proxy`]), streaming request
+//! bodies ([`upload`]), and sending an idempotent request again when the server had closed
+//! the idle connection it went out on. The glue runs it over `wasi:sockets`;
+//! [`crate::std_net`] runs the very same code over `std::net` (tests and the benchmarks'
+//! native reference).
 
 pub mod pool;
+pub mod proxy;
 pub mod redirect;
+pub mod upload;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::channel::Channel;
+use crate::channel::{Channel, Link};
 use crate::error::{Error, Result};
+use crate::http1::content::ContentCoding;
 use crate::http1::{self, Exchange, Request, ResponseHead};
 use crate::limits::Limits;
 use crate::net::{Deadline, Network, TimeLimits};
 use crate::target::{Scheme, Target};
+use crate::tls::stream::TlsStream;
 use crate::tls::{Policy, TlsInfo};
 use pool::{Origin, Pool};
+use proxy::{Proxy, ProxyConfig};
 use redirect::RedirectPolicy;
 
 /// How long each part of a request may take, in milliseconds (none: no limit).
@@ -86,10 +93,28 @@ pub struct SendOptions {
     pub connect_overrides: Vec<ConnectOverride>,
     /// Redirects to follow (none: 3xx responses are returned as they are).
     pub redirects: Option<RedirectPolicy>,
+    /// The proxy to go through, unless its `no_proxy` names the host.
+    pub proxy: Option<ProxyConfig>,
 }
 
+/// A connection as the client keeps it: a channel over a TCP connection or a proxy's tunnel.
+pub type Connection<N> = Channel<Link<<N as Network>::Stream>>;
+
 /// The idle connections of a client, shared with its responses.
-type SharedPool<N> = Rc<RefCell<Pool<Channel<<N as Network>::Stream>>>>;
+type SharedPool<N> = Rc<RefCell<Pool<Connection<N>>>>;
+
+/// The most bytes of a redirect's body read (and dropped) so that its connection can carry
+/// the next request; a longer body costs the connection instead.
+const REDIRECT_BODY_DRAIN: usize = 64 * 1024;
+
+/// How a request reaches its server: the pool's key for its connections, and the proxy
+/// tunnel, if any.
+struct Route {
+    origin: Origin,
+    proxy: Option<Proxy>,
+    /// The `host:port` a CONNECT asks for.
+    tunnel_to: String,
+}
 
 /// A client: a TLS policy, response limits and the idle connections its requests reuse.
 pub struct Client<N: Network> {
@@ -115,36 +140,62 @@ impl<N: Network> Client<N> {
         &self.policy
     }
 
-    /// Sends `request` to `url`, following redirects as `options` say.
+    /// The response limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Sends `request` (whose body, if any, is given whole) to `url`, following redirects as
+    /// `options` say.
     pub fn send(&self, url: &str, request: Request, options: &SendOptions) -> Result<Response<N>> {
-        let mut url = url.to_owned();
-        let mut request = request;
-        let mut followed = 0;
-        // One deadline for the whole request, redirects included.
-        let total = options
+        if matches!(request.body, http1::Body::Streamed { .. }) {
+            return Err(Error::Internal("a streamed body is sent with begin".into()));
+        }
+        let total = self.total_deadline(options);
+        let response = self.send_once(url, &request, options, total)?;
+        self.follow(url.to_owned(), request, options, total, response)
+    }
+
+    /// The deadline of a whole request that starts now, redirects included.
+    fn total_deadline(&self, options: &SendOptions) -> Option<Deadline> {
+        options
             .timeouts
             .total_ms
-            .map(|ms| Deadline::after_millis(self.network.now(), ms));
+            .map(|ms| Deadline::after_millis(self.network.now(), ms))
+    }
+
+    /// Follows the redirects that start with `response` (to `request` for `url`), as
+    /// `options` say, before `total`. A redirect's body is read and dropped, so that its
+    /// connection carries the next request when that stays on the origin.
+    fn follow(
+        &self,
+        mut url: String,
+        mut request: Request,
+        options: &SendOptions,
+        total: Option<Deadline>,
+        mut response: Response<N>,
+    ) -> Result<Response<N>> {
+        let Some(policy) = &options.redirects else {
+            return Ok(response);
+        };
+        let mut followed = 0;
         loop {
-            let response = self.send_once(&url, &request, options, total)?;
-            let Some(policy) = &options.redirects else {
-                return Ok(response);
-            };
-            let location = response.head.values("location").next();
-            match redirect::next_request(
+            let location = response.head.values("location").next().map(<[u8]>::to_vec);
+            let next = redirect::next_request(
                 &url,
                 &request,
                 response.head.status,
-                location,
+                location.as_deref(),
                 policy,
                 followed,
-            )? {
-                None => return Ok(response),
-                Some((next_url, next_request)) => {
-                    (url, request) = (next_url, next_request);
-                    followed += 1;
-                }
-            }
+            )?;
+            let Some((next_url, next_request)) = next else {
+                return Ok(response);
+            };
+            response.discard(REDIRECT_BODY_DRAIN);
+            (url, request) = (next_url, next_request);
+            followed += 1;
+            response = self.send_once(&url, &request, options, total)?;
         }
     }
 
@@ -157,92 +208,176 @@ impl<N: Network> Client<N> {
         total: Option<Deadline>,
     ) -> Result<Response<N>> {
         let target = Target::parse(url)?;
-        let timeouts = options.timeouts;
-        let after = |ms: Option<u64>| ms.map(|ms| Deadline::after_millis(self.network.now(), ms));
-        let host = target.host_text();
-        let address = options
-            .connect_overrides
-            .iter()
-            .find(|o| o.port == target.port && same_host(&o.host, &host))
-            .map_or(host.clone(), |o| o.address.clone());
-        let origin = Origin {
-            scheme: match target.scheme {
-                Scheme::Https => "https",
-                Scheme::Http => "http",
-            },
-            host,
-            port: target.port,
-            address,
-        };
+        let route = self.route(&target, options)?;
         let verifies = self.policy.verifies();
         let exchange_over =
             |channel| http1::exchange(channel, &target, request, verifies, &self.limits);
 
-        if let Some(mut channel) = self.idle_channel(&origin) {
-            N::set_limits(
-                channel.transport_mut(),
-                TimeLimits {
-                    total,
-                    phase: None,
-                    idle_ms: timeouts.read_ms,
-                },
-            );
+        if let Some(channel) = self.idle_channel(&route.origin, options, total) {
             match exchange_over(channel) {
-                Ok(response) => return Ok(self.response(url, response, origin)),
+                Ok(response) => return Ok(self.response(url, response, route.origin)),
                 // The server closed the idle connection before it saw the request: send the
                 // request again on a new connection if that cannot do harm.
                 Err(Error::ConnectionTerminated(_)) if request.is_idempotent() => {}
                 Err(err) => return Err(err),
             }
         }
+        let channel = self.connect(&target, &route, options, total)?;
+        let response = exchange_over(channel)?;
+        Ok(self.response(url, response, route.origin))
+    }
 
-        let connect = || {
-            let connect_deadline = Deadline::earliest(after(timeouts.connect_ms), total);
-            let mut tcp = self
-                .network
-                .connect(&origin.address, target.port, connect_deadline)?;
-            let mut limits = TimeLimits {
-                total,
-                phase: after(timeouts.handshake_ms),
-                idle_ms: timeouts.read_ms,
-            };
-            N::set_limits(&mut tcp, limits);
-            let mut channel = Channel::open(&target, tcp, Some(&self.policy))?;
-            limits.phase = None;
-            N::set_limits(channel.transport_mut(), limits);
-            Ok::<_, Error>(channel)
+    /// The route to `target`: through the proxy unless `no_proxy` names the host, to the
+    /// address a connect override gives (through a proxy, CONNECT asks for that address: the
+    /// override says where the name is, and TLS still verifies the name).
+    fn route(&self, target: &Target, options: &SendOptions) -> Result<Route> {
+        let host = target.host_text();
+        let overridden = options
+            .connect_overrides
+            .iter()
+            .find(|o| o.port == target.port && same_host(&o.host, &host))
+            .map(|o| o.address.clone());
+        let proxy = match &options.proxy {
+            Some(config) => Some(Proxy::parse(config)?).filter(|p| p.applies_to(&target.host)),
+            None => None,
         };
-        let mut channel = connect()?;
-        let outlived_its_chain = match channel.resumed_chain() {
+        let tunnel_to = match &overridden {
+            Some(address) if address.contains(':') => format!("[{address}]:{}", target.port),
+            Some(address) => format!("{address}:{}", target.port),
+            None => target.authority_with_port(),
+        };
+        Ok(Route {
+            origin: Origin {
+                scheme: match target.scheme {
+                    Scheme::Https => "https",
+                    Scheme::Http => "http",
+                },
+                address: overridden.unwrap_or_else(|| host.clone()),
+                host,
+                port: target.port,
+                via: proxy.as_ref().map(Proxy::key),
+            },
+            proxy,
+            tunnel_to,
+        })
+    }
+
+    /// A new connection for `target` along `route`: TCP (to the server or the proxy), the
+    /// tunnel, and TLS for https, each within its timeout and `total`. A resumed session that
+    /// outlived the chain it was verified with is not used: the context has then forgotten
+    /// the server's sessions, so a second attempt is a full handshake that verifies again.
+    fn connect(
+        &self,
+        target: &Target,
+        route: &Route,
+        options: &SendOptions,
+        total: Option<Deadline>,
+    ) -> Result<Connection<N>> {
+        let channel = self.connect_once(target, route, options, total)?;
+        if self.outlived_its_chain(channel.resumed_chain(), target)? {
+            return self.connect_once(target, route, options, total);
+        }
+        Ok(channel)
+    }
+
+    fn connect_once(
+        &self,
+        target: &Target,
+        route: &Route,
+        options: &SendOptions,
+        total: Option<Deadline>,
+    ) -> Result<Connection<N>> {
+        let timeouts = options.timeouts;
+        let after = |ms: Option<u64>| ms.map(|ms| Deadline::after_millis(self.network.now(), ms));
+        let connect_deadline = Deadline::earliest(after(timeouts.connect_ms), total);
+        let (host, port) = match &route.proxy {
+            Some(proxy) => (proxy.target.host_text(), proxy.target.port),
+            None => (route.origin.address.clone(), target.port),
+        };
+        let mut tcp = self.network.connect(&host, port, connect_deadline)?;
+        let mut limits = TimeLimits {
+            total,
+            phase: after(timeouts.handshake_ms),
+            idle_ms: timeouts.read_ms,
+        };
+        N::set_limits(&mut tcp, limits);
+        let link = match &route.proxy {
+            None => Link::Tcp(tcp),
+            Some(proxy) => {
+                let mut link = match proxy.target.scheme {
+                    Scheme::Http => Link::Tcp(tcp),
+                    Scheme::Https => {
+                        let name = proxy.target.server_name()?;
+                        let tls = TlsStream::connect(&self.policy, name, tcp)?;
+                        if self.outlived_its_chain(tls.resumed_chain(), &proxy.target)? {
+                            return Err(Error::TlsProtocol(
+                                "the proxy's resumed TLS session outlived its chain; the \
+                                 next attempt verifies the proxy again"
+                                    .into(),
+                            ));
+                        }
+                        Link::ProxyTls(Box::new(tls))
+                    }
+                };
+                proxy::open_tunnel(proxy, &mut link, &route.tunnel_to, &self.limits)?;
+                link
+            }
+        };
+        let mut channel = Channel::open(target, link, Some(&self.policy))?;
+        limits.phase = None;
+        N::set_limits(channel.transport_mut().tcp_mut(), limits);
+        Ok(channel)
+    }
+
+    /// Whether a resumed session's `chain` is no longer one the policy accepts for `target`.
+    fn outlived_its_chain(
+        &self,
+        chain: Option<&[rustls_pki_types::CertificateDer<'static>]>,
+        target: &Target,
+    ) -> Result<bool> {
+        Ok(match chain {
             Some(chain) => !self.policy.accepts_resumed(chain, &target.server_name()?),
             None => false,
-        };
-        if outlived_its_chain {
-            // The session outlived the chain it was verified with: the context has forgotten
-            // the server's sessions, so this handshake is a full one and verifies again.
-            channel = connect()?;
-        }
-        let response = exchange_over(channel)?;
-        Ok(self.response(url, response, origin))
+        })
     }
 
-    /// An idle connection to `origin` with no input waiting: one with stray bytes (a body
-    /// after a 204, an answer sent before the request) or whose server has closed it is
-    /// dropped, and the next one tried.
-    fn idle_channel(&self, origin: &Origin) -> Option<Channel<N::Stream>> {
+    /// An idle connection to `origin` with no input waiting, its time limits set for a
+    /// request: one with stray bytes (a body after a 204, an answer sent before the request)
+    /// or whose server has closed it is dropped, and the next one tried.
+    fn idle_channel(
+        &self,
+        origin: &Origin,
+        options: &SendOptions,
+        total: Option<Deadline>,
+    ) -> Option<Connection<N>> {
         loop {
             let mut channel = self.pool.borrow_mut().take(origin, self.network.now())?;
-            if !channel.has_input(N::has_input) {
-                return Some(channel);
+            if channel.has_input(|link| link.has_input(N::has_input)) {
+                continue;
             }
+            N::set_limits(
+                channel.transport_mut().tcp_mut(),
+                TimeLimits {
+                    total,
+                    phase: None,
+                    idle_ms: options.timeouts.read_ms,
+                },
+            );
+            return Some(channel);
         }
     }
 
-    fn response(&self, url: &str, response: Exchange<N::Stream>, origin: Origin) -> Response<N> {
+    fn response(
+        &self,
+        url: &str,
+        response: Exchange<Link<N::Stream>>,
+        origin: Origin,
+    ) -> Response<N> {
         Response {
             url: url.to_owned(),
             head: response.head.clone(),
             tls: response.tls.clone(),
+            content_decoded: response.content_decoded(),
             body: Some(response),
             network: self.network.clone(),
             pool: self.pool.clone(),
@@ -273,8 +408,10 @@ pub struct Response<N: Network> {
     pub head: ResponseHead,
     /// TLS details, for https.
     pub tls: Option<TlsInfo>,
+    /// The content coding undone on the body, if any.
+    pub content_decoded: Option<ContentCoding>,
     /// The body still arriving; `None` once complete or failed.
-    body: Option<Exchange<N::Stream>>,
+    body: Option<Exchange<Link<N::Stream>>>,
     network: N,
     pool: SharedPool<N>,
     origin: Origin,
@@ -303,6 +440,19 @@ impl<N: Network> Response<N> {
                 Err(err)
             }
         }
+    }
+
+    /// Reads and drops the body, so that its connection goes back to the idle ones, unless
+    /// it is longer than `max` bytes (then the connection is closed instead).
+    fn discard(&mut self, max: usize) {
+        let mut read = 0;
+        while read <= max {
+            match self.read_body(max + 1 - read) {
+                Ok(Some(piece)) => read += piece.len(),
+                Ok(None) | Err(_) => return,
+            }
+        }
+        self.body = None;
     }
 }
 

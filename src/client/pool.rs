@@ -16,6 +16,8 @@ pub struct Origin {
     pub port: u16,
     /// The address connected to: the host itself, or the address a connect override gives it.
     pub address: String,
+    /// The proxy whose tunnel the connection runs through (its scheme, host and port), if any.
+    pub via: Option<String>,
 }
 
 /// The idle connections of one context.
@@ -142,6 +144,7 @@ mod tests {
             host: host.into(),
             port: 443,
             address: host.into(),
+            via: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! headers. Pure: the client sends the request this module returns.
 
 use crate::error::{Error, Result};
-use crate::http1::Request;
+use crate::http1::{Body, Request};
 use crate::target::{Scheme, Target};
 
 /// How a request follows redirects (off unless the caller asks).
@@ -47,6 +47,10 @@ pub fn next_request(
     {
         return Err(Error::InsecureRedirect(next.to_string()));
     }
+    // 307 and 308 send the body again (RFC 9110 15.4.8-9), which a streamed body cannot be.
+    if matches!(status, 307 | 308) && matches!(request.body, Body::Streamed { .. }) {
+        return Err(Error::BodyNotReplayable(next.to_string()));
+    }
     let mut next_request = request.clone();
     if base.origin() != next.origin() {
         next_request.headers.retain(|(name, _)| {
@@ -58,7 +62,7 @@ pub fn next_request(
         || matches!(status, 301 | 302) && request.method == "POST"
     {
         next_request.method = "GET".into();
-        next_request.body = None;
+        next_request.body = Body::Empty;
         next_request
             .headers
             .retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
@@ -84,7 +88,8 @@ mod tests {
                 ("Content-Type".into(), b"text/plain".to_vec()),
                 ("X-Other".into(), b"kept".to_vec()),
             ],
-            body: Some(b"data".to_vec()),
+            body: Body::Bytes(b"data".to_vec()),
+            accept_encoding: None,
         }
     }
 
@@ -121,10 +126,34 @@ mod tests {
             .unwrap()
             .unwrap();
             assert_eq!(
-                (next.method.as_str(), next.body.as_deref()),
-                ("POST", Some(&b"data"[..]))
+                (next.method.as_str(), &next.body),
+                ("POST", &Body::Bytes(b"data".to_vec()))
             );
         }
+    }
+
+    #[test]
+    fn status_307_and_308_refuse_to_send_a_streamed_body_again_and_303_drops_it() {
+        let mut streamed = post_with_credentials();
+        streamed.body = Body::Streamed { size: None };
+        for status in [307, 308] {
+            let err = next_request(
+                "https://a.test/",
+                &streamed,
+                status,
+                Some(b"/b"),
+                &FOLLOW,
+                0,
+            );
+            assert_eq!(
+                err,
+                Err(Error::BodyNotReplayable("https://a.test/b".into()))
+            );
+        }
+        let (_, next) = next_request("https://a.test/", &streamed, 303, Some(b"/b"), &FOLLOW, 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!((next.method.as_str(), &next.body), ("GET", &Body::Empty));
     }
 
     #[test]
@@ -141,8 +170,8 @@ mod tests {
             .unwrap()
             .unwrap();
             assert_eq!(
-                (next.method.as_str(), next.body.as_ref()),
-                ("GET", None),
+                (next.method.as_str(), &next.body),
+                ("GET", &Body::Empty),
                 "{status}"
             );
             assert!(!names(&next).contains(&"Content-Type"));

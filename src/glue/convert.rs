@@ -2,10 +2,12 @@
 //! in, responses' TLS details and errors out (and errors back in, for `describe-error`).
 
 use super::wit;
+use crate::client::proxy::ProxyConfig;
 use crate::client::redirect::RedirectPolicy;
 use crate::client::{ConnectOverride, SendOptions, Timeouts};
 use crate::error::{CertificateError, Error};
-use crate::http1::Request;
+use crate::http1::content::ContentCoding;
+use crate::http1::{Body, Request};
 use crate::limits::Limits;
 use crate::tls::{ClientIdentity, TlsInfo, TlsOptions, TlsVersion};
 use crate::trust::TrustChoice;
@@ -60,8 +62,34 @@ pub(super) fn core_limits(limits: &wit::Limits) -> Limits {
     }
 }
 
-/// The core's request and send options from the WIT request.
-pub(super) fn core_request(request: wit::Request) -> (String, Request, SendOptions) {
+/// The content coding as WIT has it.
+pub(super) fn wit_coding(coding: ContentCoding) -> wit::ContentCoding {
+    match coding {
+        ContentCoding::Gzip => wit::ContentCoding::Gzip,
+        ContentCoding::Deflate => wit::ContentCoding::Deflate,
+    }
+}
+
+/// The core's codings from WIT's; one this build cannot decode is refused.
+fn core_codings(codings: Vec<wit::ContentCoding>) -> Result<Vec<ContentCoding>, Error> {
+    codings
+        .into_iter()
+        .map(|coding| match coding {
+            wit::ContentCoding::Gzip => Ok(ContentCoding::Gzip),
+            wit::ContentCoding::Deflate => Ok(ContentCoding::Deflate),
+            other => Err(Error::InvalidRequest(format!(
+                "this build cannot decode {other:?} (supported-content-codings lists what it can)"
+            ))),
+        })
+        .collect()
+}
+
+/// The core's request and send options from the WIT request; `streamed` is the size (if
+/// known) of a body the caller streams, which `request.body` must then not hold.
+pub(super) fn core_request(
+    request: wit::Request,
+    streamed: Option<Option<u64>>,
+) -> Result<(String, Request, SendOptions), Error> {
     let options = request.options;
     let send_options = SendOptions {
         timeouts: Timeouts::requested(
@@ -83,6 +111,20 @@ pub(super) fn core_request(request: wit::Request) -> (String, Request, SendOptio
             max_redirects: p.max_redirects,
             allow_https_to_http: p.allow_https_to_http,
         }),
+        proxy: options.proxy.map(|p| ProxyConfig {
+            url: p.url,
+            no_proxy: p.no_proxy,
+        }),
+    };
+    let body = match (request.body, streamed) {
+        (None, None) => Body::Empty,
+        (Some(bytes), None) => Body::Bytes(bytes),
+        (None, Some(size)) => Body::Streamed { size },
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidRequest(
+                "begin-request streams the body: request.body must be absent".into(),
+            ));
+        }
     };
     let core = Request {
         method: request.method,
@@ -91,9 +133,10 @@ pub(super) fn core_request(request: wit::Request) -> (String, Request, SendOptio
             .into_iter()
             .map(|h| (h.name, h.value))
             .collect(),
-        body: request.body,
+        body,
+        accept_encoding: options.accept_encoding.map(core_codings).transpose()?,
     };
-    (request.url, core, send_options)
+    Ok((request.url, core, send_options))
 }
 
 /// The TLS details as WIT has them.
@@ -130,11 +173,14 @@ pub(super) fn wit_error(err: Error) -> wit::ErrorCode {
         Error::ChunkLineTooLong(limit) => W::HttpResponseChunkLineSize(limit),
         Error::TooManyInterimResponses(limit) => W::TooManyInterimResponses(limit),
         Error::BodyTooLarge(limit) => W::HttpResponseBodySize(limit),
+        Error::ContentDecoding(why) => W::ContentDecodingError(why),
         Error::Incomplete(why) => W::HttpResponseIncomplete(why),
         Error::ConnectionTerminated(why) => W::ConnectionTerminated(why),
         Error::Timeout => W::HttpResponseTimeout,
         Error::TooManyRedirects(limit) => W::TooManyRedirects(limit),
         Error::InsecureRedirect(to) => W::InsecureRedirect(to),
+        Error::BodyNotReplayable(to) => W::BodyNotReplayable(to),
+        Error::Proxy { status, reason } => W::ProxyError(wit::ProxyErrorPayload { status, reason }),
         Error::InvalidClientIdentity(why) => W::InvalidClientIdentity(why),
         Error::PinMismatch { presented, pinned } => {
             W::PinMismatch(wit::PinMismatchPayload { presented, pinned })
@@ -199,11 +245,17 @@ pub(super) fn core_error(code: wit::ErrorCode) -> Error {
         W::HttpResponseChunkLineSize(limit) => Error::ChunkLineTooLong(limit),
         W::TooManyInterimResponses(limit) => Error::TooManyInterimResponses(limit),
         W::HttpResponseBodySize(limit) => Error::BodyTooLarge(limit),
+        W::ContentDecodingError(why) => Error::ContentDecoding(why),
         W::HttpResponseIncomplete(why) => Error::Incomplete(why),
         W::ConnectionTerminated(why) => Error::ConnectionTerminated(why),
         W::HttpResponseTimeout => Error::Timeout,
         W::TooManyRedirects(limit) => Error::TooManyRedirects(limit),
         W::InsecureRedirect(to) => Error::InsecureRedirect(to),
+        W::BodyNotReplayable(to) => Error::BodyNotReplayable(to),
+        W::ProxyError(p) => Error::Proxy {
+            status: p.status,
+            reason: p.reason,
+        },
         W::InvalidClientIdentity(why) => Error::InvalidClientIdentity(why),
         W::PinMismatch(m) => Error::PinMismatch {
             presented: m.presented,

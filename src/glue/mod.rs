@@ -1,6 +1,6 @@
 //! The only code that touches WIT: exports the `client` interface over the core.
 //!
-//! - this file: the exported functions and resources (context, response);
+//! - this file: the exported functions and resources (context, request body, response);
 //! - `bindings`: what wit-bindgen generates (the one place `unsafe` is allowed);
 //! - `convert`: WIT types to the core's and back, errors included, each in one place;
 //! - `trust`: the `trust` import as the core's host trust store;
@@ -19,15 +19,19 @@ mod sockets;
 mod trust;
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use rustls_pki_types::UnixTime;
 
+use crate::client::upload::{Progress, Upload};
 use crate::client::{self, Client};
 use crate::error::Error;
+use crate::http1::content::ContentCoding;
 use crate::limits::Limits;
 use crate::tls::{ClientIdentity, Policy, TlsOptions};
 use convert::{
-    core_error, core_limits, core_request, tls_options, trust_choice, wit_error, wit_tls_info,
+    core_error, core_limits, core_request, tls_options, trust_choice, wit_coding, wit_error,
+    wit_tls_info,
 };
 use sockets::WasiNetwork;
 use trust::TrustImport;
@@ -40,6 +44,7 @@ struct Component;
 impl wit::Guest for Component {
     type Context = HttpsContext;
     type Response = HttpsResponse;
+    type RequestBody = HttpsRequestBody;
 
     fn create_default_context() -> Result<wit::Context, wit::ErrorCode> {
         use_host_crypto();
@@ -65,12 +70,23 @@ impl wit::Guest for Component {
     fn create_unverified_context() -> wit::Context {
         use_host_crypto();
         wit::Context::new(HttpsContext {
-            client: Client::new(WasiNetwork, Policy::unverified(), Limits::default()),
+            client: Rc::new(Client::new(
+                WasiNetwork,
+                Policy::unverified(),
+                Limits::default(),
+            )),
         })
     }
 
     fn describe_error(error: wit::ErrorCode) -> String {
         core_error(error).to_string()
+    }
+
+    fn supported_content_codings() -> Vec<wit::ContentCoding> {
+        ContentCoding::SUPPORTED
+            .into_iter()
+            .map(wit_coding)
+            .collect()
     }
 }
 
@@ -100,9 +116,9 @@ fn use_host_crypto() {
 #[cfg(not(feature = "host-crypto"))]
 fn use_host_crypto() {}
 
-/// A context: the core client over `wasi:sockets`.
+/// A context: the core client over `wasi:sockets`, shared with its uploads.
 struct HttpsContext {
-    client: Client<WasiNetwork>,
+    client: Rc<Client<WasiNetwork>>,
 }
 
 impl HttpsContext {
@@ -118,7 +134,7 @@ impl HttpsContext {
         let policy = Policy::verified(trust.roots, trust.revocation_lists, trust.source, tls)
             .map_err(wit_error)?;
         Ok(wit::Context::new(HttpsContext {
-            client: Client::new(WasiNetwork, policy, limits),
+            client: Rc::new(Client::new(WasiNetwork, policy, limits)),
         }))
     }
 }
@@ -136,16 +152,63 @@ impl wit::GuestContext for HttpsContext {
     }
 
     fn send(&self, request: wit::Request) -> Result<wit::Response, wit::ErrorCode> {
-        let (url, request, options) = core_request(request);
+        let (url, request, options) = core_request(request, None).map_err(wit_error)?;
         match self.client.send(&url, request, &options) {
-            Ok(response) => Ok(wit::Response::new(HttpsResponse(RefCell::new(response)))),
+            Ok(response) => Ok(HttpsResponse::new(response)),
             Err(err) => Err(wit_error(err)),
         }
     }
+
+    fn begin_request(
+        &self,
+        request: wit::Request,
+        body_size: Option<u64>,
+    ) -> Result<wit::RequestBody, wit::ErrorCode> {
+        let (url, request, options) = core_request(request, Some(body_size)).map_err(wit_error)?;
+        let upload = self
+            .client
+            .begin(&url, request, &options)
+            .map_err(wit_error)?;
+        Ok(wit::RequestBody::new(HttpsRequestBody(RefCell::new(Some(
+            upload,
+        )))))
+    }
+}
+
+/// A streamed request body: the core's upload, until `finish` takes it.
+struct HttpsRequestBody(RefCell<Option<Upload<WasiNetwork>>>);
+
+impl wit::GuestRequestBody for HttpsRequestBody {
+    fn write(&self, bytes: Vec<u8>) -> Result<wit::UploadProgress, wit::ErrorCode> {
+        let mut upload = self.0.borrow_mut();
+        let upload = upload.as_mut().ok_or_else(finished)?;
+        match upload.write(&bytes).map_err(wit_error)? {
+            Progress::Sending => Ok(wit::UploadProgress::Sending),
+            Progress::Answered => Ok(wit::UploadProgress::Answered),
+        }
+    }
+
+    fn finish(&self) -> Result<wit::Response, wit::ErrorCode> {
+        let upload = self.0.borrow_mut().take().ok_or_else(finished)?;
+        upload.finish().map(HttpsResponse::new).map_err(wit_error)
+    }
+}
+
+/// The error for a request body used after `finish`.
+fn finished() -> wit::ErrorCode {
+    wit_error(Error::InvalidRequest(
+        "the request body was finished already".into(),
+    ))
 }
 
 /// A response: the core's, borrowed mutably to read its body.
 struct HttpsResponse(RefCell<client::Response<WasiNetwork>>);
+
+impl HttpsResponse {
+    fn new(response: client::Response<WasiNetwork>) -> wit::Response {
+        wit::Response::new(HttpsResponse(RefCell::new(response)))
+    }
+}
 
 impl wit::GuestResponse for HttpsResponse {
     fn url(&self) -> String {
@@ -175,6 +238,15 @@ impl wit::GuestResponse for HttpsResponse {
 
     fn tls(&self) -> Option<wit::TlsInfo> {
         self.0.borrow().tls.clone().map(wit_tls_info)
+    }
+
+    fn content_decoded(&self) -> Vec<wit::ContentCoding> {
+        self.0
+            .borrow()
+            .content_decoded
+            .map(wit_coding)
+            .into_iter()
+            .collect()
     }
 
     fn read_body(&self, max_bytes: u32) -> Result<Option<Vec<u8>>, wit::ErrorCode> {

@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 
+use super::content::{ContentCoding, DecodedBody, coding_to_undo};
 use super::framing::BodyDecoder;
 use super::head::{BodyFraming, HeadReader, ResponseHead};
 use super::request::Request;
@@ -14,7 +15,7 @@ use crate::target::Target;
 use crate::tls::TlsInfo;
 
 /// How many ciphertext or plaintext bytes are read from the transport at a time.
-const READ_CHUNK: usize = 16 * 1024;
+pub const READ_CHUNK: usize = 16 * 1024;
 
 /// An exchange whose response head has been read; its body is read in pieces.
 pub struct Exchange<T> {
@@ -24,6 +25,8 @@ pub struct Exchange<T> {
     pub tls: Option<TlsInfo>,
     channel: Channel<T>,
     decoder: BodyDecoder,
+    /// The content coding being undone, if any.
+    content: Option<DecodedBody>,
     /// Whether the connection may carry another request once this body is read.
     reusable: bool,
     /// Received bytes not yet decoded, from `start`.
@@ -34,7 +37,8 @@ pub struct Exchange<T> {
     ended: Option<bool>,
 }
 
-/// Sends `request` over `channel` and reads the response head, skipping interim responses.
+/// Sends `request` (its head, and a body given whole) over `channel` and reads the response
+/// head, skipping interim responses.
 pub fn exchange<T: Read + Write>(
     mut channel: Channel<T>,
     target: &Target,
@@ -44,33 +48,38 @@ pub fn exchange<T: Read + Write>(
 ) -> Result<Exchange<T>> {
     let bytes = request.encode(target)?;
     channel.write_all(&bytes)?;
-    let tls = channel.tls_info(verified);
-    let mut pending = Vec::with_capacity(READ_CHUNK);
+    receive_response(
+        channel,
+        Vec::new(),
+        HeadReader::default(),
+        request,
+        verified,
+        limits,
+    )
+}
+
+/// Reads the response to `request` from `channel`, after the bytes already `received` (which
+/// `heads` has begun to read): interim responses are skipped, and the final head parsed.
+pub fn receive_response<T: Read + Write>(
+    mut channel: Channel<T>,
+    mut received: Vec<u8>,
+    mut heads: HeadReader,
+    request: &Request,
+    verified: bool,
+    limits: &Limits,
+) -> Result<Exchange<T>> {
     let mut chunk = vec![0; READ_CHUNK];
-    let mut heads = HeadReader::default();
     loop {
         if let Some((head, framing)) =
-            heads.take_final_head(&mut pending, request.is_head(), limits)?
+            heads.take_final_head(&mut received, request.is_head(), limits)?
         {
-            // After HEAD a server may wrongly send a body anyway; its bytes could arrive later
-            // and be read as the next response, so such a connection is not reused.
-            let reusable =
-                head.allows_reuse() && framing != BodyFraming::CloseDelimited && !request.is_head();
-            return Ok(Exchange {
-                head,
-                tls,
-                channel,
-                decoder: BodyDecoder::new(framing, limits)?,
-                reusable,
-                pending,
-                start: 0,
-                scratch: chunk,
-                ended: None,
-            });
+            return Exchange::from_head(
+                head, framing, channel, received, request, verified, limits,
+            );
         }
         match channel.read(&mut chunk)? {
-            Received::Data(n) => pending.extend_from_slice(&chunk[..n]),
-            Received::CleanEnd | Received::UncleanEnd if pending.is_empty() => {
+            Received::Data(n) => received.extend_from_slice(&chunk[..n]),
+            Received::CleanEnd | Received::UncleanEnd if received.is_empty() => {
                 return Err(Error::ConnectionTerminated(
                     "the server closed the connection without sending a response".into(),
                 ));
@@ -85,9 +94,68 @@ pub fn exchange<T: Read + Write>(
 }
 
 impl<T: Read + Write> Exchange<T> {
-    /// Reads at most `max` bytes of the body; `None` once the body is complete. A connection
-    /// that ends before the body's framing is satisfied is an error.
+    /// The exchange of a final `head` (to `request`) whose body is framed by `framing`;
+    /// `pending` holds the bytes received after the head.
+    pub fn from_head(
+        head: ResponseHead,
+        framing: BodyFraming,
+        channel: Channel<T>,
+        pending: Vec<u8>,
+        request: &Request,
+        verified: bool,
+        limits: &Limits,
+    ) -> Result<Self> {
+        let tls = channel.tls_info(verified);
+        // After HEAD a server may wrongly send a body anyway; its bytes could arrive later
+        // and be read as the next response, so such a connection is not reused.
+        let reusable =
+            head.allows_reuse() && framing != BodyFraming::CloseDelimited && !request.is_head();
+        let content = match (&request.accept_encoding, framing) {
+            (Some(accepted), framing) if framing != BodyFraming::Empty => {
+                coding_to_undo(&head, accepted).map(|c| DecodedBody::new(c, limits.body_bytes))
+            }
+            _ => None,
+        };
+        Ok(Exchange {
+            head,
+            tls,
+            channel,
+            decoder: BodyDecoder::new(framing, limits)?,
+            content,
+            reusable,
+            pending,
+            start: 0,
+            scratch: vec![0; READ_CHUNK],
+            ended: None,
+        })
+    }
+
+    /// The content coding undone on the body, if any.
+    pub fn content_decoded(&self) -> Option<ContentCoding> {
+        self.content.as_ref().map(DecodedBody::coding)
+    }
+
+    /// Marks the connection as not to be reused (the request was not sent whole).
+    pub fn retire(&mut self) {
+        self.reusable = false;
+    }
+
+    /// Reads at most `max` bytes of the body (decoded, if a content coding is undone); `None`
+    /// once the body is complete. A connection that ends before the body's framing is
+    /// satisfied is an error, and so is a content coding that cannot be undone.
     pub fn read_body(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
+        match self.content.take() {
+            None => self.read_framed(max),
+            Some(mut content) => {
+                let read = content.read(max, || self.read_framed(READ_CHUNK));
+                self.content = Some(content);
+                read
+            }
+        }
+    }
+
+    /// Reads at most `max` bytes of the body as framed (before content decoding).
+    fn read_framed(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
         let mut out = Vec::new();
         loop {
             if self.decoder.is_complete() {
@@ -225,7 +293,8 @@ mod tests {
         Request {
             method: method.into(),
             headers: vec![],
-            body: None,
+            body: crate::http1::Body::Empty,
+            accept_encoding: None,
         }
     }
 

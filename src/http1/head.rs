@@ -93,6 +93,12 @@ pub struct HeadReader {
 }
 
 impl HeadReader {
+    /// How many interim (1xx) responses have been read and skipped: after an `Expect:
+    /// 100-continue`, one of them is the server's go-ahead.
+    pub fn interim_seen(&self) -> usize {
+        self.interim
+    }
+
     /// Takes the final response head off the front of `received` and decides its body framing.
     /// Returns `None` while the head is incomplete; the bytes consumed are drained from
     /// `received`, so what remains is the start of the body.

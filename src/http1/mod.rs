@@ -4,10 +4,12 @@
 //! - [`head`]: the response head (status line and header section) and the body framing it
 //!   implies;
 //! - [`framing`]: transfer framing (Content-Length, chunked, close-delimited) decoded as bytes
-//!   arrive; content coding (gzip and the like) would be a layer above it, not in it;
+//!   arrive;
+//! - [`content`]: content coding (gzip, deflate), a layer above transfer framing;
 //! - [`exchange`](mod@exchange): one exchange over a [`crate::channel::Channel`], and whether the connection
 //!   may be reused after it.
 
+pub mod content;
 pub mod exchange;
 pub mod framing;
 pub mod head;
@@ -15,4 +17,4 @@ pub mod request;
 
 pub use exchange::{Exchange, exchange};
 pub use head::ResponseHead;
-pub use request::Request;
+pub use request::{Body, BodyEncoder, Request};

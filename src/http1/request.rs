@@ -1,14 +1,25 @@
 //! HTTP/1.1 request serialization: validated method and headers, client-managed framing.
 //! Connections are persistent (HTTP/1.1's default), so no `Connection` header is sent.
 
+use super::content::{ContentCoding, accept_encoding};
 use crate::error::{Error, Result};
 use crate::target::Target;
 
 /// The `User-Agent` sent unless the caller sets one.
 pub const USER_AGENT: &str = concat!("verified-https/", env!("CARGO_PKG_VERSION"));
 
-/// Header names whose values the client owns: the body's framing and the connection's fate.
-const MANAGED_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "connection"];
+/// Header names whose values the client owns: the body's framing, the connection's fate and
+/// the 100-continue handshake.
+const MANAGED_HEADERS: [&str; 4] = [
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "expect",
+];
+
+/// Streamed bodies this large, or of unknown size, are announced with `Expect: 100-continue`
+/// (curl's threshold), so that a server that refuses them saves the upload.
+pub const EXPECT_CONTINUE_FROM: u64 = 1024 * 1024;
 
 /// A request as the caller describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +28,26 @@ pub struct Request {
     pub method: String,
     /// Header fields to send, in order.
     pub headers: Vec<(String, Vec<u8>)>,
-    /// The body, sent with a `Content-Length`.
-    pub body: Option<Vec<u8>>,
+    /// The body.
+    pub body: Body,
+    /// The content codings to ask for (`Accept-Encoding`) and undo; `None` leaves bodies as
+    /// sent and `Accept-Encoding` to the caller.
+    pub accept_encoding: Option<Vec<ContentCoding>>,
+}
+
+/// A request's body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// No body.
+    Empty,
+    /// A body given whole, sent with a `Content-Length` in the same write as the head.
+    Bytes(Vec<u8>),
+    /// A body the caller writes in pieces after the head: with a `Content-Length` when its
+    /// size is known, chunked otherwise. It cannot be sent a second time.
+    Streamed {
+        /// The size, if known.
+        size: Option<u64>,
+    },
 }
 
 impl Request {
@@ -36,8 +65,17 @@ impl Request {
         self.method == "HEAD"
     }
 
-    /// Serializes the request (head and body) for `target`, in one buffer so that it leaves in
-    /// one write.
+    /// Whether the head announces the body with `Expect: 100-continue` (RFC 9110 10.1.1): a
+    /// streamed body of unknown size or of [`EXPECT_CONTINUE_FROM`] bytes or more.
+    pub fn expects_continue(&self) -> bool {
+        match self.body {
+            Body::Streamed { size } => size.is_none_or(|size| size >= EXPECT_CONTINUE_FROM),
+            _ => false,
+        }
+    }
+
+    /// Serializes the request for `target` (the head, and a body given whole), in one buffer
+    /// so that it leaves in one write.
     pub fn encode(&self, target: &Target) -> Result<Vec<u8>> {
         if !is_token(&self.method) {
             return Err(Error::InvalidRequest(format!(
@@ -45,7 +83,11 @@ impl Request {
                 self.method
             )));
         }
-        let mut out = Vec::with_capacity(256 + self.body.as_ref().map_or(0, Vec::len));
+        let body_len = match &self.body {
+            Body::Bytes(body) => body.len(),
+            _ => 0,
+        };
+        let mut out = Vec::with_capacity(256 + body_len);
         out.extend_from_slice(self.method.as_bytes());
         out.push(b' ');
         out.extend_from_slice(target.path_and_query.as_bytes());
@@ -65,6 +107,13 @@ impl Request {
                     "header {name} is managed by the client and cannot be set"
                 )));
             }
+            if lower == "accept-encoding" && self.accept_encoding.is_some() {
+                return Err(Error::InvalidRequest(
+                    "header Accept-Encoding cannot be set when the client decodes content \
+                     (accept-encoding is given)"
+                        .into(),
+                ));
+            }
             if value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
                 return Err(Error::InvalidRequest(format!(
                     "header {name} has a value with CR, LF or NUL"
@@ -80,23 +129,94 @@ impl Request {
         if !has_user_agent {
             push_header(&mut out, b"User-Agent", USER_AGENT.as_bytes());
         }
+        if let Some(codings) = &self.accept_encoding {
+            push_header(
+                &mut out,
+                b"Accept-Encoding",
+                accept_encoding(codings).as_bytes(),
+            );
+        }
         match &self.body {
-            Some(body) => push_header(
+            Body::Bytes(body) => push_header(
                 &mut out,
                 b"Content-Length",
                 body.len().to_string().as_bytes(),
             ),
+            Body::Streamed { size: Some(size) } => {
+                push_header(&mut out, b"Content-Length", size.to_string().as_bytes())
+            }
+            Body::Streamed { size: None } => {
+                push_header(&mut out, b"Transfer-Encoding", b"chunked")
+            }
             // RFC 9110 9.3: a POST or PUT without a body still says so.
-            None if matches!(self.method.as_str(), "POST" | "PUT" | "PATCH") => {
+            Body::Empty if matches!(self.method.as_str(), "POST" | "PUT" | "PATCH") => {
                 push_header(&mut out, b"Content-Length", b"0")
             }
-            None => {}
+            Body::Empty => {}
+        }
+        if self.expects_continue() {
+            push_header(&mut out, b"Expect", b"100-continue");
         }
         out.extend_from_slice(b"\r\n");
-        if let Some(body) = &self.body {
+        if let Body::Bytes(body) = &self.body {
             out.extend_from_slice(body);
         }
         Ok(out)
+    }
+}
+
+/// The framing of a streamed body as it is written: each piece as it goes on the wire, and
+/// the end, checked against the size the head announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoder {
+    /// `Content-Length`: this many bytes are still owed.
+    Length(u64),
+    /// Chunked: each piece a chunk, the end a last chunk.
+    Chunked,
+}
+
+impl BodyEncoder {
+    /// The encoder for a streamed body of `size` (unknown: chunked).
+    pub fn new(size: Option<u64>) -> Self {
+        size.map_or(BodyEncoder::Chunked, BodyEncoder::Length)
+    }
+
+    /// Appends `piece`, framed, to `out`; more bytes than the head announced are refused.
+    pub fn encode(&mut self, piece: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        match self {
+            BodyEncoder::Length(left) => {
+                let len = piece.len() as u64;
+                if len > *left {
+                    return Err(Error::InvalidRequest(format!(
+                        "the body is longer than the size given: {} bytes too many",
+                        len - *left
+                    )));
+                }
+                *left -= len;
+                out.extend_from_slice(piece);
+            }
+            BodyEncoder::Chunked if piece.is_empty() => {}
+            BodyEncoder::Chunked => {
+                out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                out.extend_from_slice(piece);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the end of the body to `out`; a body shorter than announced is refused.
+    pub fn finish(&self, out: &mut Vec<u8>) -> Result<()> {
+        match self {
+            BodyEncoder::Length(0) => Ok(()),
+            BodyEncoder::Length(left) => Err(Error::InvalidRequest(format!(
+                "the body ended {left} bytes short of the size given"
+            ))),
+            BodyEncoder::Chunked => {
+                out.extend_from_slice(b"0\r\n\r\n");
+                Ok(())
+            }
+        }
     }
 }
 
@@ -128,7 +248,8 @@ mod tests {
                 .into_iter()
                 .map(|(n, v)| (n.to_owned(), v.as_bytes().to_vec()))
                 .collect(),
-            body: None,
+            body: Body::Empty,
+            accept_encoding: None,
         }
     }
 
@@ -151,7 +272,7 @@ mod tests {
     fn body_gets_content_length_and_follows_head() {
         let mut req = get(vec![("Content-Type", "text/plain")]);
         req.method = "POST".into();
-        req.body = Some(b"hello".to_vec());
+        req.body = Body::Bytes(b"hello".to_vec());
         let text = String::from_utf8(req.encode(&target("https://a.test/")).unwrap()).unwrap();
         assert!(text.starts_with("POST / HTTP/1.1\r\nContent-Type: text/plain\r\n"));
         assert!(text.contains("\r\nContent-Length: 5\r\n"));
@@ -198,8 +319,65 @@ mod tests {
     }
 
     #[test]
+    fn streamed_bodies_are_framed_by_length_or_chunks_and_large_ones_expect_continue() {
+        let mut req = get(vec![]);
+        req.method = "PUT".into();
+        req.body = Body::Streamed { size: Some(5) };
+        let text = String::from_utf8(req.encode(&target("https://a.test/")).unwrap()).unwrap();
+        assert!(text.ends_with("\r\nContent-Length: 5\r\n\r\n"), "{text}");
+        req.body = Body::Streamed {
+            size: Some(EXPECT_CONTINUE_FROM),
+        };
+        let text = String::from_utf8(req.encode(&target("https://a.test/")).unwrap()).unwrap();
+        assert!(text.ends_with("\r\nContent-Length: 1048576\r\nExpect: 100-continue\r\n\r\n"));
+        req.body = Body::Streamed { size: None };
+        let text = String::from_utf8(req.encode(&target("https://a.test/")).unwrap()).unwrap();
+        assert!(text.ends_with("\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"));
+
+        let mut out = Vec::new();
+        let mut chunked = BodyEncoder::new(None);
+        chunked.encode(b"hello world, ", &mut out).unwrap();
+        chunked.encode(b"", &mut out).unwrap();
+        chunked.finish(&mut out).unwrap();
+        assert_eq!(out, b"d\r\nhello world, \r\n0\r\n\r\n");
+
+        let mut length = BodyEncoder::new(Some(4));
+        assert!(matches!(
+            length.encode(b"12345", &mut out),
+            Err(Error::InvalidRequest(_))
+        ));
+        length.encode(b"12", &mut out).unwrap();
+        assert!(
+            matches!(length.finish(&mut out), Err(Error::InvalidRequest(why)) if why.contains("2 bytes short"))
+        );
+        length.encode(b"34", &mut out).unwrap();
+        length.finish(&mut out).unwrap();
+    }
+
+    #[test]
+    fn accept_encoding_is_the_clients_when_it_decodes() {
+        let mut req = get(vec![]);
+        req.accept_encoding = Some(ContentCoding::SUPPORTED.to_vec());
+        let text = String::from_utf8(req.encode(&target("https://a.test/")).unwrap()).unwrap();
+        assert!(text.contains("\r\nAccept-Encoding: gzip, deflate\r\n"));
+        req.headers.push(("accept-encoding".into(), b"br".to_vec()));
+        assert!(matches!(
+            req.encode(&target("https://a.test/")),
+            Err(Error::InvalidRequest(_))
+        ));
+        req.accept_encoding = None;
+        let text = String::from_utf8(req.encode(&target("https://a.test/")).unwrap()).unwrap();
+        assert!(text.contains("\r\naccept-encoding: br\r\n"));
+    }
+
+    #[test]
     fn framing_headers_are_refused() {
-        for name in ["Content-Length", "transfer-encoding", "Connection"] {
+        for name in [
+            "Content-Length",
+            "transfer-encoding",
+            "Connection",
+            "Expect",
+        ] {
             let req = get(vec![(name, "1")]);
             assert!(
                 matches!(

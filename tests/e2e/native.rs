@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use verified_https::client::{Client, ConnectOverride, SendOptions};
 use verified_https::error::{CertificateError, Error};
-use verified_https::http1::Request;
+use verified_https::http1::{Body, Request};
 use verified_https::limits::Limits;
 use verified_https::std_net::StdNetwork;
 use verified_https::tls::{Policy, TlsOptions};
@@ -43,7 +43,8 @@ fn get() -> Request {
     Request {
         method: "GET".into(),
         headers: Vec::new(),
-        body: None,
+        body: Body::Empty,
+        accept_encoding: None,
     }
 }
 

@@ -70,6 +70,8 @@ pub(crate) fn request_to_port(port: u16, method: &str, host: &str, path: &str) -
             redirects: None,
             timeout_ms: Some(60_000),
             connect_overrides: Vec::new(),
+            accept_encoding: None,
+            proxy: None,
         },
     };
     resolve_to_loopback(&mut request, host, port);

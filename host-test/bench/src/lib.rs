@@ -368,7 +368,8 @@ fn native_gets(contenders: &Contenders, urls: &[String]) -> Result<u64> {
         let request = CoreRequest {
             method: "GET".into(),
             headers: Vec::new(),
-            body: None,
+            body: verified_https::http1::Body::Empty,
+            accept_encoding: None,
         };
         let mut response = client
             .send(url, request, &SendOptions::default())

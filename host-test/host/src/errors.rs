@@ -4,9 +4,10 @@
 use crate::ErrorCode;
 
 /// curl's exit code for an error (DESIGN.md: 3 bad URL, 6 resolve, 7 connect, 8 malformed reply,
-/// 18 truncated, 28 timeout, 35 TLS, 56 receive, 58 client certificate, 60 certificate, 77 trust
-/// store, 90 pinned key mismatch; and curl's 63
-/// for a body over the size limit, 47 for too many redirects, 1 for a refused https-to-http
+/// 18 truncated, 28 timeout, 35 TLS, 56 receive (and a proxy that refuses CONNECT), 58 client
+/// certificate, 60 certificate, 77 trust store, 90 pinned key mismatch; and curl's 63
+/// for a body over the size limit, 61 for a body that cannot be decoded, 65 for a body that
+/// would have to be sent again, 47 for too many redirects, 1 for a refused https-to-http
 /// redirect).
 pub fn exit_code(err: &ErrorCode) -> u8 {
     match err {
@@ -25,6 +26,9 @@ pub fn exit_code(err: &ErrorCode) -> u8 {
         | ErrorCode::HttpResponseChunkLineSize(_)
         | ErrorCode::TooManyInterimResponses(_) => 8,
         ErrorCode::HttpResponseBodySize(_) => 63,
+        ErrorCode::ContentDecodingError(_) => 61,
+        ErrorCode::BodyNotReplayable(_) => 65,
+        ErrorCode::ProxyError(_) => 56,
         ErrorCode::HttpResponseIncomplete(_) => 18,
         ErrorCode::ConnectionTerminated(_) => 56,
         ErrorCode::TooManyRedirects(_) => 47,

@@ -9,7 +9,8 @@ use wasmtime::component::ResourceAny;
 
 use crate::bindings::HttpsClient;
 use crate::bindings::exports::verified::https::client::{
-    ContextOptions, ErrorCode, Header, Request, RequestOptions, TlsInfo,
+    ContentCoding, ContextOptions, ErrorCode, Header, Request, RequestOptions, TlsInfo,
+    UploadProgress,
 };
 use crate::config::{HostConfig, HostRevocationLists, HostTrust};
 use crate::runtime::Runtime;
@@ -41,7 +42,14 @@ pub struct ResponseHandle {
     pub headers: Vec<Header>,
     /// TLS details (none for http://).
     pub tls: Option<TlsInfo>,
+    /// The content codings undone on the body (empty: the body is as sent).
+    pub content_decoded: Vec<ContentCoding>,
 }
+
+/// A streamed request body inside the component ([`ClientInstance::begin_request`]): written
+/// with [`ClientInstance::write_body`], ended with [`ClientInstance::finish_body`].
+#[derive(Debug)]
+pub struct RequestBodyHandle(ResourceAny);
 
 /// A call either failed inside the component (an `error-code`, the inner error) or trapped
 /// (a host bug, the outer one): wasmtime's own shape for typed calls, kept so that `??`
@@ -137,22 +145,71 @@ impl ClientInstance {
         request: &Request,
     ) -> CallResult<ResponseHandle> {
         let api = self.bindings.verified_https_client();
-        let handle = match api
+        match api
             .context()
             .call_send(&mut self.store, context.0, request)?
         {
-            Ok(handle) => handle,
-            Err(err) => return Ok(Err(err)),
-        };
-        let r = api.response();
-        Ok(Ok(ResponseHandle {
+            Ok(handle) => Ok(Ok(self.response_head(handle)?)),
+            Err(err) => Ok(Err(err)),
+        }
+    }
+
+    /// `context.begin-request`: the head sent, the body (of `body_size` bytes, or chunked)
+    /// to follow.
+    pub fn begin_request(
+        &mut self,
+        context: ContextHandle,
+        request: &Request,
+        body_size: Option<u64>,
+    ) -> CallResult<RequestBodyHandle> {
+        let api = self.bindings.verified_https_client();
+        Ok(api
+            .context()
+            .call_begin_request(&mut self.store, context.0, request, body_size)?
+            .map(RequestBodyHandle))
+    }
+
+    /// `request-body.write`.
+    pub fn write_body(
+        &mut self,
+        body: &RequestBodyHandle,
+        bytes: &[u8],
+    ) -> CallResult<UploadProgress> {
+        let api = self.bindings.verified_https_client();
+        Ok(api
+            .request_body()
+            .call_write(&mut self.store, body.0, bytes)?)
+    }
+
+    /// `request-body.finish`, then the response's head fields; the body handle is dropped.
+    pub fn finish_body(&mut self, body: RequestBodyHandle) -> CallResult<ResponseHandle> {
+        let api = self.bindings.verified_https_client();
+        let finished = api.request_body().call_finish(&mut self.store, body.0)?;
+        body.0.resource_drop(&mut self.store)?;
+        match finished {
+            Ok(handle) => Ok(Ok(self.response_head(handle)?)),
+            Err(err) => Ok(Err(err)),
+        }
+    }
+
+    /// `supported-content-codings`.
+    pub fn supported_content_codings(&mut self) -> Result<Vec<ContentCoding>> {
+        let api = self.bindings.verified_https_client();
+        Ok(api.call_supported_content_codings(&mut self.store)?)
+    }
+
+    /// The head fields of a response handle.
+    fn response_head(&mut self, handle: ResourceAny) -> Result<ResponseHandle> {
+        let r = self.bindings.verified_https_client().response();
+        Ok(ResponseHandle {
             url: r.call_url(&mut self.store, handle)?,
             status: r.call_status(&mut self.store, handle)?,
             reason: r.call_reason(&mut self.store, handle)?,
             headers: r.call_headers(&mut self.store, handle)?,
             tls: r.call_tls(&mut self.store, handle)?,
+            content_decoded: r.call_content_decoded(&mut self.store, handle)?,
             handle,
-        }))
+        })
     }
 
     /// `response.read-body`: at most `max` bytes, `None` at the end.
@@ -209,6 +266,8 @@ pub fn get(url: &str) -> Request {
             redirects: None,
             timeout_ms: None,
             connect_overrides: Vec::new(),
+            accept_encoding: None,
+            proxy: None,
         },
     }
 }

@@ -49,7 +49,7 @@ mod state;
 pub mod trust_store;
 
 pub use config::{HostConfig, HostRevocationLists, HostTrust, NetworkPolicy};
-pub use instance::{CallResult, ClientInstance, ContextHandle, ResponseHandle};
+pub use instance::{CallResult, ClientInstance, ContextHandle, RequestBodyHandle, ResponseHandle};
 pub use runtime::Runtime;
 
 impl ContextOptions {
@@ -112,9 +112,9 @@ pub mod host_keys_bindings {
 }
 
 pub use bindings::exports::verified::https::client::{
-    CertificateError, ClientIdentity, ConnectOverride, ContextOptions, DerIdentity, ErrorCode,
-    Header, Limits, PinMismatchPayload, RedirectPolicy, Request, RequestOptions, TlsInfo,
-    TlsVersion, TrustAnchors,
+    CertificateError, ClientIdentity, ConnectOverride, ContentCoding, ContextOptions, DerIdentity,
+    ErrorCode, Header, Limits, PinMismatchPayload, ProxyConfig, ProxyErrorPayload, RedirectPolicy,
+    Request, RequestOptions, TlsInfo, TlsVersion, TrustAnchors, UploadProgress,
 };
 pub use client_key::HostClientKey;
 pub use state::CryptoCalls;

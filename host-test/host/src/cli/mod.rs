@@ -339,6 +339,8 @@ pub fn build_request(args: &Args) -> Result<Request, Failure> {
             }),
             timeout_ms: seconds_to_millis(args.max_time),
             connect_overrides,
+            accept_encoding: None,
+            proxy: None,
         },
     })
 }

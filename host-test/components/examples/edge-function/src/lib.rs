@@ -88,6 +88,8 @@ fn fetch(url: &str) -> Result<(u16, Vec<u8>), ErrorCode> {
             timeout_ms: Some(30_000),
             connect_overrides: Vec::new(),
             redirects: None,
+            accept_encoding: None,
+            proxy: None,
         },
     })?;
     let mut body = Vec::new();
