@@ -104,10 +104,13 @@ test: component host compose node python nginx
 	cd $(NODE_DIR) && npm test
 	$(VENV)/bin/pytest -q host-test/python
 
-## nginx: Debian's nginx, which the mutual-TLS tests start on loopback (tests/e2e/tls_contract.rs)
+## nginx: Debian's nginx, which the mutual-TLS and content-decoding tests start on loopback
+## (tests/e2e/tls_contract.rs, decoding.rs); tinyproxy, which the proxy tests start
+## (tests/e2e/proxies.rs). Neither runs as a service: each test starts its own from a temp dir.
 .PHONY: nginx
 nginx:
-	$(call need,nginx,nginx-light,the mutual-TLS tests run Debian's nginx on loopback)
+	$(call need,nginx,nginx-light,the mutual-TLS and decoding tests run Debian's nginx on loopback)
+	$(call need,tinyproxy,tinyproxy,the proxy tests run Debian's tinyproxy on loopback)
 
 ## unit: only the pure modules, natively
 unit:
@@ -157,7 +160,7 @@ conformance: component host
 ## fuzz: each libFuzzer target for FUZZ_SECONDS (default 600); cargo-fuzz is installed if missing.
 ## The toolchain is stable, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its -Z sanitizer flags.
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS  := response chunked request pem
+FUZZ_TARGETS  ?= response chunked request pem content proxy upload
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
 	@for target in $(FUZZ_TARGETS); do \

@@ -93,6 +93,19 @@ impl<T: Read + Write> Channel<T> {
         sent.map_err(|e| transport_error(Phase::Sending, e))
     }
 
+    /// Sends `parts` one after another as one flight (a chunk's size line, its bytes and its
+    /// CRLF), without joining them first.
+    pub fn write_parts(&mut self, parts: &[&[u8]]) -> Result<()> {
+        let sent = match self {
+            Channel::Plain(io) => parts
+                .iter()
+                .try_for_each(|part| io.write_all(part))
+                .and_then(|()| io.flush()),
+            Channel::Tls(tls) => tls.write_parts(parts),
+        };
+        sent.map_err(|e| transport_error(Phase::Sending, e))
+    }
+
     /// Reads what arrives next into `buf`.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<Received> {
         match self {

@@ -112,6 +112,8 @@ const REDIRECT_BODY_DRAIN: usize = 64 * 1024;
 struct Route {
     origin: Origin,
     proxy: Option<Proxy>,
+    /// Where the proxy is connected to: its host, or the address a connect override gives it.
+    proxy_address: String,
     /// The `host:port` a CONNECT asks for.
     tunnel_to: String,
 }
@@ -232,15 +234,22 @@ impl<N: Network> Client<N> {
     /// override says where the name is, and TLS still verifies the name).
     fn route(&self, target: &Target, options: &SendOptions) -> Result<Route> {
         let host = target.host_text();
-        let overridden = options
-            .connect_overrides
-            .iter()
-            .find(|o| o.port == target.port && same_host(&o.host, &host))
-            .map(|o| o.address.clone());
+        let overridden_for = |target: &Target| {
+            let host = target.host_text();
+            options
+                .connect_overrides
+                .iter()
+                .find(|o| o.port == target.port && same_host(&o.host, &host))
+                .map(|o| o.address.clone())
+        };
+        let overridden = overridden_for(target);
         let proxy = match &options.proxy {
             Some(config) => Some(Proxy::parse(config)?).filter(|p| p.applies_to(&target.host)),
             None => None,
         };
+        let proxy_address = proxy.as_ref().map_or(String::new(), |p| {
+            overridden_for(&p.target).unwrap_or_else(|| p.target.host_text())
+        });
         let tunnel_to = match &overridden {
             Some(address) if address.contains(':') => format!("[{address}]:{}", target.port),
             Some(address) => format!("{address}:{}", target.port),
@@ -258,6 +267,7 @@ impl<N: Network> Client<N> {
                 via: proxy.as_ref().map(Proxy::key),
             },
             proxy,
+            proxy_address,
             tunnel_to,
         })
     }
@@ -291,7 +301,7 @@ impl<N: Network> Client<N> {
         let after = |ms: Option<u64>| ms.map(|ms| Deadline::after_millis(self.network.now(), ms));
         let connect_deadline = Deadline::earliest(after(timeouts.connect_ms), total);
         let (host, port) = match &route.proxy {
-            Some(proxy) => (proxy.target.host_text(), proxy.target.port),
+            Some(proxy) => (route.proxy_address.clone(), proxy.target.port),
             None => (route.origin.address.clone(), target.port),
         };
         let mut tcp = self.network.connect(&host, port, connect_deadline)?;

@@ -44,7 +44,7 @@ enum State<N: Network> {
     /// The body is being sent.
     Sending(Sending<N>),
     /// The server answered before the body was complete.
-    Answered(Exchange<Link<N::Stream>>),
+    Answered(Box<Exchange<Link<N::Stream>>>),
     /// A write failed; the upload is over.
     Failed,
 }
@@ -121,9 +121,8 @@ impl<N: Network> Upload<N> {
             State::Failed => return Err(failed_before()),
         }
         self.step(|upload, sending| {
-            let mut framed = Vec::with_capacity(piece.len() + 32);
-            sending.encoder.encode(piece, &mut framed)?;
-            upload.send(sending, &framed)
+            let (before, after) = sending.encoder.frame(piece)?;
+            upload.send(sending, &[&before, piece, after])
         })
     }
 
@@ -135,11 +134,11 @@ impl<N: Network> Upload<N> {
             self.step(|upload, sending| {
                 let mut tail = Vec::new();
                 sending.encoder.finish(&mut tail)?;
-                upload.send(sending, &tail)
+                upload.send(sending, &[&tail])
             })?;
         }
         let exchange = match std::mem::replace(&mut self.state, State::Failed) {
-            State::Answered(exchange) => exchange,
+            State::Answered(exchange) => *exchange,
             State::Sending(sending) => receive_response(
                 sending.channel,
                 sending.received,
@@ -191,7 +190,7 @@ impl<N: Network> Upload<N> {
         )?;
         // The body was not sent whole: the connection cannot carry another request.
         exchange.retire();
-        self.state = State::Answered(exchange);
+        self.state = State::Answered(Box::new(exchange));
         Ok(Progress::Answered)
     }
 
@@ -264,12 +263,13 @@ impl<N: Network> Upload<N> {
         outcome
     }
 
-    /// Sends framed body bytes; a connection that fails may carry the server's answer.
-    fn send(&self, sending: &mut Sending<N>, framed: &[u8]) -> Result<Option<Answer>> {
-        if framed.is_empty() {
+    /// Sends body bytes in their framing (`parts`, sent in one flight, none copied); a
+    /// connection that fails may carry the server's answer.
+    fn send(&self, sending: &mut Sending<N>, parts: &[&[u8]]) -> Result<Option<Answer>> {
+        if parts.iter().all(|part| part.is_empty()) {
             return Ok(None);
         }
-        match sending.channel.write_all(framed) {
+        match sending.channel.write_parts(parts) {
             Ok(()) => Ok(None),
             // A server that answers and closes mid-upload (413, 401) makes the write fail: its
             // answer, if it arrived, is what the caller needs.

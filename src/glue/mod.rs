@@ -154,7 +154,7 @@ impl wit::GuestContext for HttpsContext {
     fn send(&self, request: wit::Request) -> Result<wit::Response, wit::ErrorCode> {
         let (url, request, options) = core_request(request, None).map_err(wit_error)?;
         match self.client.send(&url, request, &options) {
-            Ok(response) => Ok(HttpsResponse::new(response)),
+            Ok(response) => Ok(HttpsResponse::handle(response)),
             Err(err) => Err(wit_error(err)),
         }
     }
@@ -190,7 +190,10 @@ impl wit::GuestRequestBody for HttpsRequestBody {
 
     fn finish(&self) -> Result<wit::Response, wit::ErrorCode> {
         let upload = self.0.borrow_mut().take().ok_or_else(finished)?;
-        upload.finish().map(HttpsResponse::new).map_err(wit_error)
+        upload
+            .finish()
+            .map(HttpsResponse::handle)
+            .map_err(wit_error)
     }
 }
 
@@ -205,7 +208,7 @@ fn finished() -> wit::ErrorCode {
 struct HttpsResponse(RefCell<client::Response<WasiNetwork>>);
 
 impl HttpsResponse {
-    fn new(response: client::Response<WasiNetwork>) -> wit::Response {
+    fn handle(response: client::Response<WasiNetwork>) -> wit::Response {
         wit::Response::new(HttpsResponse(RefCell::new(response)))
     }
 }

@@ -137,8 +137,8 @@ impl ContentDecoder {
                     if rest.len() < 2 {
                         break;
                     }
-                    let zlib =
-                        rest[0] & 0x0f == 8 && u16::from_be_bytes([rest[0], rest[1]]) % 31 == 0;
+                    let zlib = rest[0] & 0x0f == 8
+                        && u16::from_be_bytes([rest[0], rest[1]]).is_multiple_of(31);
                     let format = if zlib {
                         DataFormat::Zlib
                     } else {
@@ -358,10 +358,10 @@ impl DecodedBody {
                 self.start = 0;
             }
             if !out.is_empty() {
-                if let (Some(limit), Some(left)) = (self.limit, allowance) {
-                    if out.len() as u64 > left {
-                        return Err(Error::BodyTooLarge(limit));
-                    }
+                if let (Some(limit), Some(left)) = (self.limit, allowance)
+                    && out.len() as u64 > left
+                {
+                    return Err(Error::BodyTooLarge(limit));
                 }
                 self.decoded += out.len() as u64;
                 return Ok(Some(out));

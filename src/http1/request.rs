@@ -181,8 +181,11 @@ impl BodyEncoder {
         size.map_or(BodyEncoder::Chunked, BodyEncoder::Length)
     }
 
-    /// Appends `piece`, framed, to `out`; more bytes than the head announced are refused.
-    pub fn encode(&mut self, piece: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    /// The framing around `piece` on the wire: what goes before it and after it (nothing for
+    /// a length-framed body; a chunk's size line and CRLF when chunked; nothing at all for an
+    /// empty piece, which must not end a chunked body). More bytes than the head announced
+    /// are refused. The piece itself is not copied.
+    pub fn frame(&mut self, piece: &[u8]) -> Result<(Vec<u8>, &'static [u8])> {
         match self {
             BodyEncoder::Length(left) => {
                 let len = piece.len() as u64;
@@ -193,16 +196,11 @@ impl BodyEncoder {
                     )));
                 }
                 *left -= len;
-                out.extend_from_slice(piece);
+                Ok((Vec::new(), b""))
             }
-            BodyEncoder::Chunked if piece.is_empty() => {}
-            BodyEncoder::Chunked => {
-                out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
-                out.extend_from_slice(piece);
-                out.extend_from_slice(b"\r\n");
-            }
+            BodyEncoder::Chunked if piece.is_empty() => Ok((Vec::new(), b"")),
+            BodyEncoder::Chunked => Ok((format!("{:x}\r\n", piece.len()).into_bytes(), b"\r\n")),
         }
-        Ok(())
     }
 
     /// Appends the end of the body to `out`; a body shorter than announced is refused.
@@ -336,21 +334,23 @@ mod tests {
 
         let mut out = Vec::new();
         let mut chunked = BodyEncoder::new(None);
-        chunked.encode(b"hello world, ", &mut out).unwrap();
-        chunked.encode(b"", &mut out).unwrap();
+        for piece in [&b"hello world, "[..], b""] {
+            let (before, after) = chunked.frame(piece).unwrap();
+            out.extend([&before[..], piece, after].concat());
+        }
         chunked.finish(&mut out).unwrap();
         assert_eq!(out, b"d\r\nhello world, \r\n0\r\n\r\n");
 
         let mut length = BodyEncoder::new(Some(4));
         assert!(matches!(
-            length.encode(b"12345", &mut out),
+            length.frame(b"12345"),
             Err(Error::InvalidRequest(_))
         ));
-        length.encode(b"12", &mut out).unwrap();
+        assert_eq!(length.frame(b"12").unwrap(), (Vec::new(), &b""[..]));
         assert!(
             matches!(length.finish(&mut out), Err(Error::InvalidRequest(why)) if why.contains("2 bytes short"))
         );
-        length.encode(b"34", &mut out).unwrap();
+        length.frame(b"34").unwrap();
         length.finish(&mut out).unwrap();
     }
 

@@ -108,6 +108,22 @@ impl<T: Read + Write> TlsStream<T> {
         Ok(())
     }
 
+    /// Encrypts and sends `parts` one after another, sending records whenever rustls's buffer
+    /// is full and once at the end, so that small parts leave with their neighbours.
+    pub fn write_parts(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        for part in parts {
+            let mut data = *part;
+            while !data.is_empty() {
+                let accepted = self.conn.writer().write(data)?;
+                data = &data[accepted..];
+                if !data.is_empty() {
+                    self.flush()?;
+                }
+            }
+        }
+        self.flush()
+    }
+
     /// Writes every pending TLS record in one transport write.
     fn flush(&mut self) -> io::Result<()> {
         while self.conn.wants_write() {

@@ -722,6 +722,45 @@ fn redirects_are_returned_unless_a_policy_follows_them() {
 }
 
 #[test]
+fn a_redirect_within_the_origin_reuses_the_connection_even_with_a_small_body() {
+    let (mut client, server) = setup(redirecting(301, "/end".into()));
+    let mut request = request_to(&server, "GET", "good.test", "/start");
+    request.options.redirects = follow(5, false);
+    let (response, body) = fetch(&mut client, true, &request).expect("followed");
+    assert_eq!(
+        (response.status, body.as_slice()),
+        (200, &b"GET /end HTTP/1.1"[..])
+    );
+    assert_eq!(
+        server.connections(),
+        1,
+        "the redirect and its target on one connection"
+    );
+
+    // A redirect with a body (kept under 64 KiB) still frees its connection.
+    let page = "x".repeat(10_000);
+    let (mut client, server) = setup(Arc::new(
+        move |request: &SeenRequest, out: &mut dyn Write| {
+            if request.head.contains(" /start ") {
+                write!(
+                    out,
+                    "HTTP/1.1 302 R\r\nLocation: /end\r\nContent-Length: {}\r\n\r\n{page}",
+                    page.len()
+                )?;
+            } else {
+                out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")?;
+            }
+            Ok(Ending::KeepAlive)
+        },
+    ));
+    let mut request = request_to(&server, "GET", "good.test", "/start");
+    request.options.redirects = follow(5, false);
+    let (_, body) = fetch(&mut client, true, &request).expect("followed");
+    assert_eq!(body, b"ok");
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
 fn post_303_becomes_get_and_307_keeps_the_body() {
     for (status, expected) in [(303, "GET /end HTTP/1.1"), (307, "POST /end HTTP/1.1")] {
         let (mut client, server) = setup(redirecting(status, "/end".into()));

@@ -11,13 +11,16 @@
 mod cli;
 mod composed;
 mod connections;
+mod decoding;
 mod edge;
 mod host_keys;
 mod http;
 mod lent_crypto;
 mod limbo;
 mod native;
+mod proxies;
 mod support;
 mod tls_contract;
 mod trust;
+mod uploads;
 mod verification;

@@ -23,6 +23,11 @@ pub struct NginxSpec {
     pub client_ca_pem: Option<String>,
     /// Extra lines for the `server` block (for example `ssl_protocols TLSv1.2;`).
     pub server_directives: Vec<String>,
+    /// Files served under `/www/` (name, contents), with `www_directives` in that location
+    /// (for example `gzip on;` or `gzip_static on;`).
+    pub www: Vec<(String, Vec<u8>)>,
+    /// Lines for the `/www/` location.
+    pub www_directives: Vec<String>,
 }
 
 impl Nginx {
@@ -56,6 +61,18 @@ impl Nginx {
                 dir.display()
             ));
             directives.push("ssl_verify_client on;".into());
+        }
+        if !spec.www.is_empty() {
+            std::fs::create_dir_all(dir.join("www")).map_err(|e| format!("www: {e}"))?;
+            for (name, contents) in &spec.www {
+                std::fs::write(dir.join("www").join(name), contents)
+                    .map_err(|e| format!("{name}: {e}"))?;
+            }
+            directives.push(format!(
+                "location /www/ {{ root {}; {} }}",
+                dir.display(),
+                spec.www_directives.join(" ")
+            ));
         }
         let port = free_port()?;
         let d = dir.display();

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use verified_https::http1::Request;
+use verified_https::http1::{Body, Request};
 use verified_https::target::Target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,7 +18,8 @@ fuzz_target!(|data: &[u8]| {
     let request = Request {
         method: method.to_owned(),
         headers: vec![(name.to_owned(), value.as_bytes().to_vec())],
-        body: None,
+        body: Body::Empty,
+        accept_encoding: None,
     };
     let Ok(bytes) = request.encode(&target) else { return };
     let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n").expect("a head ends with CRLFCRLF");

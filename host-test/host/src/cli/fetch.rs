@@ -5,13 +5,15 @@
 use std::io::Write;
 use std::time::Instant;
 
-use super::{Args, Failure, build_request, exit, tls_options, trust_choice};
-use crate::ErrorCode;
+use super::{
+    Args, Failure, StreamedFile, build_request, exit, streamed_file, tls_options, trust_choice,
+};
 use crate::certificates::summarize;
 use crate::config::{HostConfig, HostRevocationLists, NetworkPolicy};
-use crate::instance::{ClientInstance, ResponseHandle};
+use crate::instance::{ClientInstance, ContextHandle, ResponseHandle};
 use crate::runtime::{self, Runtime};
 use crate::trust_store;
+use crate::{ErrorCode, UploadProgress};
 
 /// Fetches `args.url` as the flags say; what failed, with its exit code, otherwise.
 pub fn run(args: &Args) -> Result<(), Failure> {
@@ -69,10 +71,22 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
     };
 
-    let request = build_request(args)?;
-    let response = client
-        .send(context, &request)?
-        .map_err(|err| Failure::from_error(&mut client, &err))?;
+    let mut request = build_request(args)?;
+    if args.compressed {
+        request.options.accept_encoding = Some(client.supported_content_codings()?);
+    }
+    if let (true, Some(proxy)) = (verbose, &request.options.proxy) {
+        eprintln!(
+            "* proxy: {} (no proxy for: {:?})",
+            redact(&proxy.url),
+            proxy.no_proxy
+        );
+    }
+    let response = match streamed_file(args)? {
+        None => client.send(context, &request)?,
+        Some(file) => upload(args, &mut client, context, &request, &file)?,
+    }
+    .map_err(|err| Failure::from_error(&mut client, &err))?;
     if verbose {
         report_response(&response, started);
     }
@@ -93,6 +107,83 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         println!("{}", metadata(&response, body_bytes));
     }
     Ok(())
+}
+
+/// The proxy URL without its password, for `-v`.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Sends `request` with `file` streamed as its body, 64 KiB at a time (never whole in memory),
+/// with a progress bar at a terminal; a server that answers early stops the upload.
+fn upload(
+    args: &Args,
+    client: &mut ClientInstance,
+    context: ContextHandle,
+    request: &crate::Request,
+    file: &StreamedFile,
+) -> Result<Result<ResponseHandle, ErrorCode>, Failure> {
+    use std::io::Read;
+    let read_failed = |e: std::io::Error| {
+        Failure::new(
+            exit::READ_ERROR,
+            format!("cannot read {}: {e}", file.path.display()),
+        )
+    };
+    let mut source = std::fs::File::open(&file.path).map_err(read_failed)?;
+    let body = match client.begin_request(context, request, Some(file.size))? {
+        Ok(body) => body,
+        Err(err) => return Ok(Err(err)),
+    };
+    let bar = upload_progress_bar(args, file.size);
+    let mut piece = vec![0; 64 * 1024];
+    let mut sent = 0u64;
+    // Content-Length was announced: exactly that many bytes go, even if the file changes.
+    while sent < file.size {
+        let want = piece
+            .len()
+            .min(usize::try_from(file.size - sent).unwrap_or(piece.len()));
+        let n = source.read(&mut piece[..want]).map_err(read_failed)?;
+        if n == 0 {
+            return Err(Failure::new(
+                exit::READ_ERROR,
+                format!("{} shrank while it was being sent", file.path.display()),
+            ));
+        }
+        match client.write_body(&body, &piece[..n])? {
+            Ok(UploadProgress::Sending) => {}
+            Ok(UploadProgress::Answered) => break,
+            Err(err) => return Ok(Err(err)),
+        }
+        sent += n as u64;
+        if let Some(bar) = &bar {
+            bar.set_position(sent);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(client.finish_body(body)?)
+}
+
+/// A progress bar for an upload at a terminal.
+fn upload_progress_bar(args: &Args, size: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if args.silent || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = indicatif::ProgressStyle::with_template(
+        "sent {bytes:>10} / {total_bytes} {wide_bar} {bytes_per_sec} ETA {eta}",
+    )
+    .ok()?;
+    Some(indicatif::ProgressBar::new(size).with_style(style))
 }
 
 /// The response's metadata as JSON (`--json`).
@@ -193,6 +284,21 @@ fn report_response(response: &ResponseHandle, started: Instant) {
         response.reason,
         started.elapsed()
     );
+    let encoding = response
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-encoding"));
+    if let Some(encoding) = encoding {
+        eprintln!(
+            "* content-encoding: {} ({})",
+            String::from_utf8_lossy(&encoding.value),
+            if response.content_decoded.is_empty() {
+                "not decoded"
+            } else {
+                "decoded"
+            }
+        );
+    }
 }
 
 /// Writes the body (and with -i the head) where it goes; the body's size. With -o FILE at a

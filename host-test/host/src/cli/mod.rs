@@ -20,8 +20,8 @@ use crate::config::HostTrust;
 use crate::errors::exit_code;
 use crate::trust_store::{self, TrustStore};
 use crate::{
-    ClientInstance, ConnectOverride, ContextOptions, ErrorCode, Header, RedirectPolicy, Request,
-    RequestOptions, TlsVersion, TrustAnchors,
+    ClientInstance, ConnectOverride, ContextOptions, ErrorCode, Header, ProxyConfig,
+    RedirectPolicy, Request, RequestOptions, TlsVersion, TrustAnchors,
 };
 
 /// The most redirects `-L` follows (curl's default is 50).
@@ -99,8 +99,30 @@ pub struct Args {
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     pub headers: Vec<String>,
     /// A request body; @FILE reads it from FILE.
-    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    #[arg(short = 'd', long = "data", value_name = "DATA", conflicts_with_all = ["data_binary", "upload_file"])]
     pub data: Option<String>,
+    /// A request body sent as it is (POST unless -X); @FILE streams FILE, never holding it
+    /// whole in memory.
+    #[arg(
+        long = "data-binary",
+        value_name = "DATA",
+        conflicts_with = "upload_file"
+    )]
+    pub data_binary: Option<String>,
+    /// Upload FILE as the body, streamed (PUT unless -X).
+    #[arg(short = 'T', long = "upload-file", value_name = "FILE")]
+    pub upload_file: Option<PathBuf>,
+    /// Ask for a compressed response (every coding the component decodes) and decode it.
+    #[arg(long)]
+    pub compressed: bool,
+    /// Go through the HTTP proxy URL (http:// or https://; http:// if no scheme is given;
+    /// credentials as user:password@). Overrides HTTPS_PROXY, https_proxy, http_proxy and
+    /// ALL_PROXY; an empty URL goes direct.
+    #[arg(short = 'x', long = "proxy", value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Hosts reached without the proxy, comma-separated (* for all); overrides NO_PROXY.
+    #[arg(long = "noproxy", value_name = "LIST")]
+    pub noproxy: Option<String>,
     /// Write the body to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -293,23 +315,96 @@ fn explicit_trust(args: &Args) -> Result<Option<Vec<Vec<u8>>>, Failure> {
     Ok(Some(store.certificates))
 }
 
-/// The request the flags describe: method (GET, or POST with a body), headers (a form
-/// Content-Type with a body that has none), body, timeouts, redirects and `--resolve`.
-pub fn build_request(args: &Args) -> Result<Request, Failure> {
-    let body = match args.data.as_deref() {
-        Some(data) => Some(request_body(data)?),
-        None => None,
+/// A file whose contents are the request body, streamed (`-T FILE`, `--data-binary @FILE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamedFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its size when the request was made (sent as Content-Length).
+    pub size: u64,
+}
+
+/// The file to stream as the body, if `-T` or `--data-binary @FILE` names one.
+pub fn streamed_file(args: &Args) -> Result<Option<StreamedFile>, Failure> {
+    let path = match (&args.upload_file, args.data_binary.as_deref()) {
+        (Some(path), _) => path.clone(),
+        (None, Some(data)) if data.starts_with('@') => PathBuf::from(&data[1..]),
+        _ => return Ok(None),
     };
-    let method = args
-        .method
+    let size = std::fs::metadata(&path)
+        .map_err(|e| {
+            Failure::new(
+                exit::READ_ERROR,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?
+        .len();
+    Ok(Some(StreamedFile { path, size }))
+}
+
+/// The proxy for `url` as curl chooses it: `-x` (empty: none), else `https_proxy` or
+/// `HTTPS_PROXY` for https URLs, `http_proxy` (lower case only, as curl) for http, then
+/// `ALL_PROXY`/`all_proxy`; `--noproxy` or else `NO_PROXY`/`no_proxy` lists the hosts reached
+/// directly. `env` reads the environment (a parameter, so tests choose it).
+pub fn proxy_config(args: &Args, env: impl Fn(&str) -> Option<String>) -> Option<ProxyConfig> {
+    let first = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|name| env(name).filter(|v| !v.is_empty()))
+    };
+    let url = match &args.proxy {
+        Some(url) => url.clone(),
+        None if args.url.starts_with("https:") => {
+            first(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"])?
+        }
+        None => first(&["http_proxy", "all_proxy", "ALL_PROXY"])?,
+    };
+    if url.is_empty() {
+        return None;
+    }
+    let url = if url.contains("://") {
+        url
+    } else {
+        format!("http://{url}")
+    };
+    let no_proxy = args
+        .noproxy
         .clone()
-        .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.to_owned());
+        .or_else(|| first(&["NO_PROXY", "no_proxy"]))
+        .unwrap_or_default()
+        .split(',')
+        .map(|entry| entry.trim().to_owned())
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    Some(ProxyConfig { url, no_proxy })
+}
+
+/// The request the flags describe: method (GET, or POST with a body, PUT with `-T`), headers
+/// (a form Content-Type with a `-d`/`--data-binary` body that has none), body (a streamed one
+/// is not in it: see [`streamed_file`]), timeouts, redirects, `--resolve` and the proxy.
+pub fn build_request(args: &Args) -> Result<Request, Failure> {
+    let body = match (args.data.as_deref(), args.data_binary.as_deref()) {
+        (Some(data), _) => Some(request_body(data)?),
+        (None, Some(data)) if !data.starts_with('@') => Some(data.as_bytes().to_vec()),
+        _ => None,
+    };
+    let form = args.data.is_some() || args.data_binary.is_some();
+    let method = args.method.clone().unwrap_or_else(|| {
+        if args.upload_file.is_some() {
+            "PUT"
+        } else if form {
+            "POST"
+        } else {
+            "GET"
+        }
+        .to_owned()
+    });
     let mut headers = args
         .headers
         .iter()
         .map(|header| parse_header(header))
         .collect::<Result<Vec<_>, _>>()?;
-    if body.is_some()
+    if form
         && !headers
             .iter()
             .any(|h| h.name.eq_ignore_ascii_case("content-type"))
@@ -340,7 +435,7 @@ pub fn build_request(args: &Args) -> Result<Request, Failure> {
             timeout_ms: seconds_to_millis(args.max_time),
             connect_overrides,
             accept_encoding: None,
-            proxy: None,
+            proxy: proxy_config(args, |name| std::env::var(name).ok()),
         },
     })
 }
