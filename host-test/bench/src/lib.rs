@@ -252,12 +252,12 @@ fn debian_nginx(leaf: &Leaf, bulk_bytes: usize, dir: &Path) -> Result<Option<Ngi
     let file = dir.join("nginx-bulk");
     std::fs::write(&file, vec![0u8; bulk_bytes])?;
     let spec = NginxSpec {
-        client_ca_pem: None,
         server_directives: vec![
             "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;".into(),
             "ssl_prefer_server_ciphers on;".into(),
             format!("location = /bulk {{ alias {}; }}", file.display()),
         ],
+        ..NginxSpec::default()
     };
     let nginx = Nginx::start("bench", leaf, &spec, "").map_err(|e| anyhow::anyhow!(e))?;
     Ok(Some(nginx))
