@@ -11,6 +11,11 @@ WASM   := target/verified-https.wasm
 # that neither build undoes the other.
 HOST_KEYS_DIR := target/host-keys
 WASM_HOST_KEYS := target/verified-https-host-keys.wasm
+# The same client for the world https-client-host-crypto (it also imports `crypto`: the host
+# computes AEADs, key exchange and signature verification), built with the feature host-crypto
+# in a target directory of its own; `https-get` runs it by default.
+HOST_CRYPTO_DIR := target/host-crypto
+WASM_HOST_CRYPTO := target/verified-https-host-crypto.wasm
 # The same client for the world https-client-host-network (its TCP through the `transport`
 # import, which the host implements: the Python host does), with the feature host-network.
 HOST_NETWORK_DIR := target/host-network
@@ -41,13 +46,15 @@ setup:
 	$(call need,wasm-opt,binaryen,binaryen's wasm-opt shrinks the component)
 
 ## component: the https-client component (cdylib for wasm32-wasip2), then binaryen's wasm-opt
-## over its core module (13% smaller and no slower: docs/BENCHMARKS.md); and the host-keys and
-## host-network builds
+## over its core module (13% smaller and no slower: docs/BENCHMARKS.md); and the host-keys,
+## host-crypto and host-network builds
 component: setup
 	$(CARGO) build --profile component --target $(TARGET) --lib
 	$(OPTIMIZE) $(CARGO_WASM) $(WASM)
 	$(CARGO) build --profile component --target $(TARGET) --lib --features host-keys --target-dir $(HOST_KEYS_DIR)
 	$(OPTIMIZE) $(HOST_KEYS_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_KEYS)
+	$(CARGO) build --profile component --target $(TARGET) --lib --features host-crypto --target-dir $(HOST_CRYPTO_DIR)
+	$(OPTIMIZE) $(HOST_CRYPTO_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_CRYPTO)
 	$(CARGO) build --profile component --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR)
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK)
 
@@ -161,6 +168,7 @@ lint: setup
 	$(CARGO) fmt --all --manifest-path $(COMPONENTS) -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --lib --features host-crypto --target-dir $(HOST_CRYPTO_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps

@@ -3,10 +3,17 @@
 //! crate allows it.
 #![allow(unsafe_code)]
 
-#[cfg(all(feature = "host-keys", feature = "host-network"))]
-compile_error!("host-keys and host-network are separate builds (worlds); enable one of them");
+#[cfg(any(
+    all(feature = "host-network", feature = "host-keys"),
+    all(feature = "host-network", feature = "host-crypto")
+))]
+compile_error!("host-network is the build of a world of its own; enable it alone");
 
-#[cfg(not(any(feature = "host-keys", feature = "host-network")))]
+#[cfg(not(any(
+    feature = "host-keys",
+    feature = "host-crypto",
+    feature = "host-network"
+)))]
 wit_bindgen::generate!({
     world: "https-client",
     path: "wit",
@@ -18,6 +25,17 @@ wit_bindgen::generate!({
     world: "https-client-host-keys",
     path: "wit",
 });
+
+// The same client, importing `crypto` too: the host lends AEADs, key exchange and signature
+// verification (docs: wit/world.wit, wit/crypto.wit).
+#[cfg(all(feature = "host-crypto", not(feature = "host-keys")))]
+wit_bindgen::generate!({
+    world: "https-client-host-crypto",
+    path: "wit",
+});
+
+#[cfg(all(feature = "host-crypto", feature = "host-keys"))]
+compile_error!("host-crypto and host-keys are builds of two separate worlds; enable one");
 
 // The same client, its TCP through the `transport` import (docs: wit/world.wit).
 #[cfg(feature = "host-network")]

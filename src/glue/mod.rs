@@ -5,12 +5,16 @@
 //! - `convert`: WIT types to the core's and back, errors included, each in one place;
 //! - `trust`: the `trust` import as the core's host trust store;
 //! - `identity` (the `host-keys` build only): the `identity` import as a rustls signing key;
+//! - `crypto` (the `host-crypto` build only): the `crypto` import as the lender of
+//!   [`crate::tls::lent`], installed before the first context;
 //! - `sockets`: the core's network port over `wasi:sockets` and `wasi:clocks`;
 //! - `transport` (the `host-network` build, instead of `sockets`): the network port over the
 //!   `transport` import.
 
 mod bindings;
 mod convert;
+#[cfg(feature = "host-crypto")]
+mod crypto;
 #[cfg(feature = "host-keys")]
 mod identity;
 #[cfg(not(feature = "host-network"))]
@@ -51,6 +55,7 @@ impl wit::Guest for Component {
     type RequestBody = HttpsRequestBody;
 
     fn create_default_context() -> Result<wit::Context, wit::ErrorCode> {
+        use_host_crypto();
         HttpsContext::verified(
             wit::TrustAnchors::Host,
             Vec::new(),
@@ -60,6 +65,7 @@ impl wit::Guest for Component {
     }
 
     fn create_context(mut options: wit::ContextOptions) -> Result<wit::Context, wit::ErrorCode> {
+        use_host_crypto();
         let tls = tls_options(&mut options, host_identity).map_err(wit_error)?;
         HttpsContext::verified(
             options.trust_anchors,
@@ -70,6 +76,7 @@ impl wit::Guest for Component {
     }
 
     fn create_unverified_context() -> wit::Context {
+        use_host_crypto();
         wit::Context::new(HttpsContext {
             client: Rc::new(Client::new(
                 PlatformNetwork,
@@ -106,6 +113,16 @@ fn host_identity() -> Result<ClientIdentity, Error> {
             .into(),
     ))
 }
+
+/// Makes the host's crypto (the `crypto` import) the provider of every context from now on.
+#[cfg(feature = "host-crypto")]
+fn use_host_crypto() {
+    crate::tls::lent::lend(&crypto::HostCrypto);
+}
+
+/// This build computes its crypto itself (ring, inside the component).
+#[cfg(not(feature = "host-crypto"))]
+fn use_host_crypto() {}
 
 /// A context: the core client over the build's network (`wasi:sockets`, or `transport`),
 /// shared with its uploads.

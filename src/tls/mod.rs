@@ -2,6 +2,7 @@
 //!
 //! - [`policy`]: the rustls configuration of a verified or an unverified context;
 //! - [`provider`]: the crypto (ring's suites, ChaCha20-Poly1305 first, no signing code);
+//! - [`lent`]: the same suites, groups and algorithms with their math lent by the host;
 //! - [`verifier`]: webpki's verifier, naming a lone self-signed certificate and remembering
 //!   verified chains ([`verified_chains`]);
 //! - [`danger`]: the verifier that skips chain and name checks (the unverified context only);
@@ -18,6 +19,7 @@ pub mod der;
 mod errors;
 pub mod identity;
 pub mod info;
+pub mod lent;
 pub mod pins;
 pub mod policy;
 pub mod provider;

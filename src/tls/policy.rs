@@ -87,7 +87,7 @@ impl Policy {
     ) -> Result<Self> {
         let versions = protocol_versions(options)?;
         let pins = Pins::new(options.pinned_public_keys.clone())?;
-        let provider = Arc::new(provider());
+        let provider = provider();
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .with_crls(crls.into_iter().map(CertificateRevocationListDer::from))
             .allow_unknown_revocation_status()
@@ -126,7 +126,7 @@ impl Policy {
 
     /// TLS with handshake signatures checked, but no chain or name verification.
     pub fn unverified() -> Self {
-        let provider = Arc::new(provider());
+        let provider = provider();
         let verifier = Arc::new(danger::NoChainVerification {
             algorithms: provider.signature_verification_algorithms,
         });

@@ -1,31 +1,33 @@
 //! The crypto the client uses: ring's suites, key exchange groups and signature algorithms,
 //! ChaCha20-Poly1305 first (inside wasm, ring's ChaCha20 is about five times faster than its
-//! AES-GCM, which has no hardware support there), and no signing code.
+//! AES-GCM, which has no hardware support there), and no signing code. A build whose host
+//! lends its crypto installs [`super::lent`]'s provider instead, and `provider()` returns that.
 
 use std::sync::Arc;
 
-use rustls::SignatureScheme;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, ring};
+use rustls::{SignatureScheme, SupportedCipherSuite};
+
+/// The provider of every context: the one installed as rustls's process default (the lent
+/// crypto of the host-crypto build, [`super::lent::lend`]), or else ring's, from
+/// [`ring_provider`].
+pub(crate) fn provider() -> Arc<CryptoProvider> {
+    // Only the build that lends installs one (the check costs the self-contained one bytes).
+    #[cfg(feature = "host-crypto")]
+    if let Some(lent) = CryptoProvider::get_default() {
+        return lent.clone();
+    }
+    Arc::new(ring_provider())
+}
 
 /// ring's suites (all of them), TLS 1.3 first and ChaCha20-Poly1305 first within each version;
 /// ring's key exchange groups and webpki's signature algorithms, as rustls's ring provider has
 /// them. Built field by field rather than from `rustls::crypto::ring::default_provider()`: that
 /// one also carries a private-key loader, which drags ring's RSA, ECDSA and Ed25519 signing code
 /// into the component although a client without client certificates never signs.
-pub(crate) fn provider() -> CryptoProvider {
-    use ring::cipher_suite as suite;
+pub(crate) fn ring_provider() -> CryptoProvider {
     CryptoProvider {
-        cipher_suites: vec![
-            suite::TLS13_CHACHA20_POLY1305_SHA256,
-            suite::TLS13_AES_256_GCM_SHA384,
-            suite::TLS13_AES_128_GCM_SHA256,
-            suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-            suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-            suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-            suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-            suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-            suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        ],
+        cipher_suites: ring_suites(),
         kx_groups: ring::DEFAULT_KX_GROUPS.to_vec(),
         signature_verification_algorithms: SIGNATURE_ALGORITHMS,
         secure_random: &SystemRandom,
@@ -33,8 +35,25 @@ pub(crate) fn provider() -> CryptoProvider {
     }
 }
 
+/// ring's suites in the client's order: TLS 1.3 first, ChaCha20-Poly1305 first within each
+/// version.
+pub(crate) fn ring_suites() -> Vec<SupportedCipherSuite> {
+    use ring::cipher_suite as suite;
+    vec![
+        suite::TLS13_CHACHA20_POLY1305_SHA256,
+        suite::TLS13_AES_256_GCM_SHA384,
+        suite::TLS13_AES_128_GCM_SHA256,
+        suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ]
+}
+
 /// The signature algorithms rustls's ring provider verifies with (the same list).
-static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = {
+pub(crate) static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = {
     use webpki::ring as alg;
     WebPkiSupportedAlgorithms {
         all: &[
@@ -94,7 +113,7 @@ static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = {
 
 /// Randomness from ring's system source (`wasi:random` inside the component).
 #[derive(Debug)]
-struct SystemRandom;
+pub(crate) struct SystemRandom;
 
 impl rustls::crypto::SecureRandom for SystemRandom {
     fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
@@ -108,7 +127,7 @@ impl rustls::crypto::SecureRandom for SystemRandom {
 /// The key provider of a client that never presents a certificate of its own: it loads no
 /// private keys, so ring's RSA and ECDSA signing code stays out of the component.
 #[derive(Debug)]
-struct NoPrivateKeys;
+pub(crate) struct NoPrivateKeys;
 
 impl rustls::crypto::KeyProvider for NoPrivateKeys {
     fn load_private_key(
@@ -127,13 +146,13 @@ mod tests {
 
     #[test]
     fn chacha20_suites_come_first_and_tls13_before_tls12() {
-        let names: Vec<String> = provider()
+        let names: Vec<String> = ring_provider()
             .cipher_suites
             .iter()
             .map(|s| format!("{:?}", s.suite()))
             .collect();
         assert_eq!(names[0], "TLS13_CHACHA20_POLY1305_SHA256");
-        let first_tls12 = provider()
+        let first_tls12 = ring_provider()
             .cipher_suites
             .iter()
             .position(|s| s.tls13().is_none())

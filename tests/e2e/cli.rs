@@ -53,7 +53,7 @@ pub(crate) fn run(command: &mut Command) -> (i32, String, String) {
 }
 
 /// `--resolve HOST:PORT:127.0.0.1` and the URL for `host` on `server`.
-fn target(server: &TestServer, host: &str) -> [String; 3] {
+pub(crate) fn target(server: &TestServer, host: &str) -> [String; 3] {
     [
         "--resolve".into(),
         format!("{host}:{}:127.0.0.1", server.port()),

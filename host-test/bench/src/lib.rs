@@ -3,9 +3,10 @@
 //! on the same loopback servers in one run. Contenders alternate within each round, each
 //! workload runs several rounds, and the report gives medians and the component's ratios.
 //!
-//! The bin `bench` (`make bench`, `make bench-quick`) runs them and writes the table;
-//! [`wasi_http`] is the wasmtime-wasi-http host the `wasi:http` contender runs under.
+//! The bin `bench` (`make bench`, `make bench-quick`) runs them and writes the table and
+//! [`chart`]'s SVG of the ratios; [`wasi_http`] is the wasmtime-wasi-http host the `wasi:http` contender runs under.
 
+pub mod chart;
 pub mod wasi_http;
 
 use std::fmt::Write as _;
@@ -25,7 +26,8 @@ use verified_https::trust::{AnchorSource, roots_from_der};
 
 use verified_https_host::instance::get;
 use verified_https_host::{ClientInstance, ConnectOverride, HostConfig, HostTrust, Runtime};
-use verified_https_testkit::pki::{LeafSpec, Pki};
+use verified_https_testkit::nginx::{Nginx, NginxSpec};
+use verified_https_testkit::pki::{Leaf, LeafSpec, Pki};
 use verified_https_testkit::server::{self, Ending, Handler, SeenRequest, TestServer};
 
 use crate::wasi_http::{HttpHost, run_ok};
@@ -58,7 +60,9 @@ impl Settings {
             handshakes: 200,
             requests: 1000,
             bulk_mib: 256,
-            idle_connections: 64,
+            // Two more are opened first: 32 in all, the pool's default total (src/client/pool.rs),
+            // beyond which it drops the oldest and the second round would reconnect.
+            idle_connections: 30,
             only: Vec::new(),
         }
     }
@@ -80,8 +84,10 @@ impl Settings {
 /// The programs the benchmarks run.
 #[derive(Debug, Clone)]
 pub struct Tools {
-    /// The client component.
+    /// The client component (self-contained: its crypto runs in wasm).
     pub component: PathBuf,
+    /// The host-crypto build of it, to which the host lends ring natively.
+    pub lending_component: PathBuf,
     /// The `https-get` CLI (the component in a new process).
     pub https_get: PathBuf,
     /// The `wasi:http` guest command.
@@ -167,6 +173,7 @@ pub struct Report {
 
 /// Contender names, as they appear in the table.
 const COMPONENT: &str = "component (wasmtime)";
+const LENT: &str = "component, host's crypto (wasmtime)";
 const NATIVE: &str = "native (same code, std::net)";
 const CURL: &str = "curl (OpenSSL)";
 const WASI_HTTP: &str = "wasi:http guest (host TLS)";
@@ -188,6 +195,10 @@ struct Servers {
     keep_alive: TestServer,
     chacha: TestServer,
     aes: TestServer,
+    /// A server that picks AES-256-GCM itself, whatever the client prefers.
+    aes_choosing: TestServer,
+    /// Debian's nginx with Debian's TLS settings (it picks AES-256-GCM), when installed.
+    nginx: Option<Nginx>,
     plain: TestServer,
 }
 
@@ -211,9 +222,45 @@ impl Servers {
             ),
             chacha: TestServer::start(config(chacha, false), bulk(bulk_bytes)),
             aes: TestServer::start(config(aes, false), bulk(bulk_bytes)),
+            aes_choosing: TestServer::start(
+                Some(server::choosing_config(
+                    &leaf,
+                    server::Versions::Tls13Only,
+                    &[
+                        cipher_suite::TLS13_AES_256_GCM_SHA384,
+                        cipher_suite::TLS13_AES_128_GCM_SHA256,
+                        cipher_suite::TLS13_CHACHA20_POLY1305_SHA256,
+                    ],
+                    &[],
+                )),
+                bulk(bulk_bytes),
+            ),
+            nginx: debian_nginx(&leaf, bulk_bytes, dir)?,
             plain: TestServer::http(closing(SMALL_BODY)),
         })
     }
+}
+
+/// nginx serving `bulk_bytes` zero bytes at /bulk with the TLS settings of Debian's
+/// /etc/nginx/nginx.conf (`ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3`,
+/// `ssl_prefer_server_ciphers on`, OpenSSL's default suites: AES-256-GCM first); none when
+/// nginx is not installed.
+fn debian_nginx(leaf: &Leaf, bulk_bytes: usize, dir: &Path) -> Result<Option<Nginx>> {
+    if Nginx::binary().is_none() {
+        return Ok(None);
+    }
+    let file = dir.join("nginx-bulk");
+    std::fs::write(&file, vec![0u8; bulk_bytes])?;
+    let spec = NginxSpec {
+        server_directives: vec![
+            "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;".into(),
+            "ssl_prefer_server_ciphers on;".into(),
+            format!("location = /bulk {{ alias {}; }}", file.display()),
+        ],
+        ..NginxSpec::default()
+    };
+    let nginx = Nginx::start("bench", leaf, &spec, "").map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Some(nginx))
 }
 
 fn url(server: &TestServer, path: &str) -> String {
@@ -251,6 +298,7 @@ fn bulk(bytes: usize) -> Handler {
 /// The in-process contenders, set up once.
 struct Contenders {
     runtime: Runtime,
+    lending_runtime: Runtime,
     http_host: HttpHost,
     wasi_http_get: wasmtime::component::Component,
     ring_raw: wasmtime::component::Component,
@@ -260,9 +308,18 @@ struct Contenders {
 
 impl Contenders {
     fn component_client(&self) -> Result<ClientInstance> {
+        self.client_of(&self.runtime)
+    }
+
+    /// An instance of the host-crypto build (the host computes its crypto).
+    fn lending_client(&self) -> Result<ClientInstance> {
+        self.client_of(&self.lending_runtime)
+    }
+
+    fn client_of(&self, runtime: &Runtime) -> Result<ClientInstance> {
         let mut config = HostConfig::loopback(HostTrust::Anchors(vec![self.root_der.clone()]));
         config.inherit_stderr = false;
-        ClientInstance::new(&self.runtime, config)
+        ClientInstance::new(runtime, config)
     }
 
     fn native_client(&self) -> Result<NativeClient<StdNetwork>> {
@@ -374,15 +431,21 @@ pub fn run(settings: Settings, tools: Tools, log: &mut dyn FnMut(&str)) -> Resul
     std::fs::create_dir_all(&dir)?;
     let bulk_bytes = settings.bulk_mib << 20;
     let servers = Servers::start(bulk_bytes, &dir)?;
-    let (runtime, _) = Runtime::load(
-        &tools.component,
-        verified_https_host::runtime::default_cache_dir().as_deref(),
-    )?;
+    let cache = verified_https_host::runtime::default_cache_dir();
+    let (runtime, _) = Runtime::load(&tools.component, cache.as_deref())?;
+    let (lending_runtime, _) = Runtime::load(&tools.lending_component, cache.as_deref())?;
+    ensure!(
+        lending_runtime.imports_host_crypto() && !runtime.imports_host_crypto(),
+        "{} must import verified:https/crypto and {} must not",
+        tools.lending_component.display(),
+        tools.component.display()
+    );
     let http_host = HttpHost::new(std::slice::from_ref(&servers.root_der))?;
     let contenders = Contenders {
         wasi_http_get: http_host.load(&tools.wasi_http_get)?,
         ring_raw: http_host.load(&tools.ring_raw)?,
         runtime,
+        lending_runtime,
         http_host,
         tools: tools.clone(),
         root_der: servers.root_der.clone(),
@@ -423,6 +486,15 @@ pub fn run(settings: Settings, tools: Tools, log: &mut dyn FnMut(&str)) -> Resul
             &servers,
             "AES-128-GCM",
         )?);
+        figures.extend(bulk_transfer(
+            &settings,
+            &contenders,
+            &servers,
+            "server's AES-256-GCM",
+        )?);
+        if servers.nginx.is_some() {
+            figures.extend(bulk_transfer(&settings, &contenders, &servers, "nginx")?);
+        }
     }
     if wanted("W6") {
         log("W6 memory");
@@ -516,14 +588,17 @@ fn handshakes(
     let urls: Vec<String> = (0..n).map(|i| url(server, &format!("/h/{i}"))).collect();
     let expected = (n * SMALL_BODY.len()) as u64;
     let unit = "handshakes/s";
-    let mut figures = [COMPONENT, NATIVE, CURL, WASI_HTTP].map(|c| figure(workload, c, unit, true));
+    let mut figures =
+        [COMPONENT, LENT, NATIVE, CURL, WASI_HTTP].map(|c| figure(workload, c, unit, true));
     let mut component = contenders.component_client()?;
+    let mut lending = contenders.lending_client()?;
     run_rounds(settings, &mut figures, expected, per_second(n), |i, fig| {
         let (connections, resumed) = (server.connections(), server.resumed());
         let received = match i {
             0 => timed(|| component_gets(&mut component, &urls))?,
-            1 => timed(|| native_gets(contenders, &urls))?,
-            2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls)?,
+            1 => timed(|| component_gets(&mut lending, &urls))?,
+            2 => timed(|| native_gets(contenders, &urls))?,
+            3 => curl_gets(&contenders.tools, &servers.ca_pem, &urls)?,
             _ => wasi_http_gets(contenders, &urls[0], n)?,
         };
         let opened = server.connections() - connections;
@@ -650,13 +725,27 @@ fn bulk_transfer(
             &servers.chacha,
             "chacha20-poly1305",
         ),
-        _ => ("W5 bulk download, AES-128-GCM", &servers.aes, "aes-128-gcm"),
+        "AES-128-GCM" => ("W5 bulk download, AES-128-GCM", &servers.aes, "aes-128-gcm"),
+        "nginx" => (
+            "W5 bulk download, Debian's nginx (it picks AES-256-GCM)",
+            &servers.aes_choosing,
+            "aes-256-gcm",
+        ),
+        _ => (
+            "W5 bulk download, the server picks AES-256-GCM",
+            &servers.aes_choosing,
+            "aes-256-gcm",
+        ),
     };
-    let urls = vec![url(server, "/bulk")];
+    let urls = match (&servers.nginx, suite) {
+        (Some(nginx), "nginx") => vec![format!("https://127.0.0.1:{}/bulk", nginx.port())],
+        _ => vec![url(server, "/bulk")],
+    };
     let expected = (settings.bulk_mib << 20) as u64;
-    let mut figures =
-        [COMPONENT, NATIVE, CURL, WASI_HTTP, RING_RAW].map(|c| figure(workload, c, "MB/s", true));
+    let mut figures = [COMPONENT, LENT, NATIVE, CURL, WASI_HTTP, RING_RAW]
+        .map(|c| figure(workload, c, "MB/s", true));
     let mut component = contenders.component_client()?;
+    let mut lending = contenders.lending_client()?;
     let megabytes_per_second = |bytes: u64, seconds: f64| bytes as f64 / seconds / 1e6;
     run_rounds(
         settings,
@@ -665,14 +754,36 @@ fn bulk_transfer(
         megabytes_per_second,
         |i, _| match i {
             0 => timed(|| component_gets(&mut component, &urls)),
-            1 => timed(|| native_gets(contenders, &urls)),
-            2 => curl_gets(&contenders.tools, &servers.ca_pem, &urls),
-            3 => wasi_http_gets(contenders, &urls[0], 1),
+            1 => timed(|| component_gets(&mut lending, &urls)),
+            2 => timed(|| native_gets(contenders, &urls)),
+            3 => curl_gets(&contenders.tools, &servers.ca_pem, &urls),
+            4 => wasi_http_gets(contenders, &urls[0], 1),
             _ => ring_raw(contenders, settings.bulk_mib, raw_name),
         },
     )?;
-    figures[4].note = "AEAD open of 16 KiB records, no TLS or I/O".into();
+    let calls = lending.crypto_calls();
+    ensure!(
+        calls.opens > 0 && component.crypto_calls() == Default::default(),
+        "{workload}: the host-crypto build opened no record on the host ({calls:?})"
+    );
+    figures[0].note = format!("negotiated {}", negotiated_suite(&mut component, &urls[0])?);
+    figures[1].note = format!("{} records opened by the host", calls.opens);
+    figures[5].note = "AEAD open of 16 KiB records, no TLS or I/O".into();
     Ok(figures.into())
+}
+
+/// The cipher suite the server chose for the component: one request whose head is read, its
+/// body left unread (dropped with the response).
+fn negotiated_suite(client: &mut ClientInstance, url: &str) -> Result<String> {
+    let context = client
+        .default_context()?
+        .map_err(|e| anyhow::anyhow!("create-default-context: {e:?}"))?;
+    let response = client
+        .send(context, &get(url))?
+        .map_err(|e| anyhow::anyhow!("{url}: {e:?}"))?;
+    let suite = response.tls.as_ref().map(|tls| tls.cipher_suite.clone());
+    client.drop_response(response)?;
+    suite.context("an https response has TLS details")
 }
 
 /// ring's AEAD alone inside wasmtime: the bytes opened and the seconds it took.
@@ -806,6 +917,9 @@ fn targets(figures: &[Figure], component_bytes: u64) -> Vec<Target> {
         find(figures, workload, contender).map_or(f64::NAN, Figure::median)
     };
     let chacha = "W5 bulk download, ChaCha20";
+    let aes128 = "W5 bulk download, AES-128-GCM";
+    let nginx = "W5 bulk download, Debian's nginx";
+    let choosing = "W5 bulk download, the server picks";
     vec![
         target(
             "W1 cold: https-get time / curl time",
@@ -853,6 +967,70 @@ fn targets(figures: &[Figure], component_bytes: u64) -> Vec<Target> {
             "W5 ChaCha20: component / ring alone in wasm",
             ratio(figures, chacha, COMPONENT, RING_RAW),
             0.8,
+            true,
+            "x",
+        ),
+        // Issue 13: the default path (the host lends its crypto) and the self-contained one.
+        target(
+            "W5 server picks AES-256-GCM, host's crypto: component / curl",
+            ratio(figures, choosing, LENT, CURL),
+            0.5,
+            true,
+            "x",
+        ),
+        target(
+            "W5 Debian's nginx (AES-256-GCM), host's crypto: component / curl",
+            ratio(figures, nginx, LENT, CURL),
+            0.5,
+            true,
+            "x",
+        ),
+        target(
+            "W5 ChaCha20, host's crypto: component / curl",
+            ratio(figures, chacha, LENT, CURL),
+            0.6,
+            true,
+            "x",
+        ),
+        target(
+            "W2 full handshakes, host's crypto: component / native",
+            ratio(figures, "W2", LENT, NATIVE),
+            0.6,
+            true,
+            "x",
+        ),
+        target(
+            "W3 resumed handshakes, host's crypto: component / native",
+            ratio(figures, "W3", LENT, NATIVE),
+            0.8,
+            true,
+            "x",
+        ),
+        target(
+            "W5 ChaCha20, self-contained: component / ring alone in wasm",
+            ratio(figures, chacha, COMPONENT, RING_RAW),
+            0.9,
+            true,
+            "x",
+        ),
+        target(
+            "W5 ChaCha20, self-contained: component / curl",
+            ratio(figures, chacha, COMPONENT, CURL),
+            0.4,
+            true,
+            "x",
+        ),
+        target(
+            "W5 AES-128-GCM, self-contained (3x issue 13's 68 MB/s)",
+            amount(aes128, COMPONENT),
+            204.0,
+            true,
+            "MB/s",
+        ),
+        target(
+            "W2 full handshakes, self-contained: component / native",
+            ratio(figures, "W2", COMPONENT, NATIVE),
+            0.45,
             true,
             "x",
         ),

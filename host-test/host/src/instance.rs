@@ -85,6 +85,11 @@ impl ClientInstance {
         self.store.data_mut().set_client_key(key);
     }
 
+    /// How often the component used the crypto this host lends (the host-crypto build).
+    pub fn crypto_calls(&self) -> crate::CryptoCalls {
+        self.store.data().crypto_calls
+    }
+
     /// How often the component has asked for the host's trust anchors.
     pub fn trust_calls(&self) -> u32 {
         self.store.data().trust_calls()

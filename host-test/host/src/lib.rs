@@ -14,6 +14,7 @@
 //! - [`trust_store`]: where the CLI finds the platform's trust store (PEP 476's rules);
 //! - [`certificates`]: subject, issuer, names and expiry of a presented chain;
 //! - [`client_key`]: a client key the host keeps and signs with (the `identity` import);
+//! - [`lent_crypto`]: the crypto the host lends (the `crypto` import): ring, natively;
 //! - [`errors`]: curl's exit codes for the component's `error-code` (its messages come from the
 //!   component's `describe-error`);
 //! - [`cli`]: the `https-get` command line: flags, the request and trust they choose, output.
@@ -42,6 +43,7 @@ pub mod client_key;
 pub mod config;
 pub mod errors;
 pub mod instance;
+pub mod lent_crypto;
 pub mod runtime;
 mod state;
 pub mod trust_store;
@@ -115,3 +117,4 @@ pub use bindings::exports::verified::https::client::{
     Request, RequestOptions, TlsInfo, TlsVersion, TrustAnchors, UploadProgress,
 };
 pub use client_key::HostClientKey;
+pub use state::CryptoCalls;

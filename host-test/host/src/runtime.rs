@@ -103,6 +103,7 @@ impl Runtime {
         };
         let mut linker = Linker::new(&engine);
         state::add_to_linker(&mut linker)?;
+        crate::lent_crypto::add_to_linker(&mut linker)?;
         Ok((
             Runtime {
                 engine,
@@ -122,6 +123,16 @@ impl Runtime {
             .imports(&self.engine)
             .map(|(name, _)| name.to_owned())
             .collect()
+    }
+}
+
+impl Runtime {
+    /// Whether the component imports `verified:https/crypto` (the host-crypto build), so that
+    /// this host computes its AEADs, key exchange and signature verification.
+    pub fn imports_host_crypto(&self) -> bool {
+        self.import_names()
+            .iter()
+            .any(|name| name.starts_with("verified:https/crypto@"))
     }
 }
 
@@ -154,6 +165,22 @@ pub fn default_component_path() -> PathBuf {
             .join("../../target")
             .join(RELATIVE)
     })
+}
+
+/// The component `https-get` runs by default: `$VERIFIED_HTTPS_COMPONENT`, else the host-crypto
+/// build beside [`default_component_path`] (`verified-https-host-crypto.wasm`: this host lends
+/// it ring natively, the fastest path it offers), else that self-contained component.
+pub fn default_lending_component_path() -> PathBuf {
+    let self_contained = default_component_path();
+    if std::env::var_os("VERIFIED_HTTPS_COMPONENT").is_some() {
+        return self_contained;
+    }
+    let lending = self_contained.with_file_name("verified-https-host-crypto.wasm");
+    if lending.is_file() {
+        lending
+    } else {
+        self_contained
+    }
 }
 
 /// Precompiled bytes that wasmtime may deserialize: made by this engine just now, or read

@@ -16,7 +16,8 @@ use crate::bindings::HttpsClient;
 use crate::client_key::HostClientKey;
 use crate::config::{HostConfig, HostRevocationLists, HostTrust, NetworkPolicy};
 
-/// Adds WASI 0.2, the `verified:https/trust` import and the `identity` import to `linker`.
+/// Adds WASI 0.2, the `verified:https/trust` import and the `identity` import to `linker`
+/// (the `crypto` import is [`crate::lent_crypto`]'s).
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
     HttpsClient::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
@@ -37,6 +38,7 @@ pub(crate) struct HostState {
     clock: WallClockSetting,
     trust_calls: u32,
     client_key: Option<HostClientKey>,
+    pub(crate) crypto_calls: CryptoCalls,
     pub(crate) memory: MemoryMeter,
 }
 
@@ -69,6 +71,7 @@ impl HostState {
             clock,
             trust_calls: 0,
             client_key: None,
+            crypto_calls: CryptoCalls::default(),
             memory: MemoryMeter::default(),
         })
     }
@@ -88,6 +91,11 @@ impl HostState {
     /// Changes the client key the `identity` import signs with (none: it has no key).
     pub(crate) fn set_client_key(&mut self, key: Option<HostClientKey>) {
         self.client_key = key;
+    }
+
+    /// The resources the component holds (WASI's and the lent crypto's keys).
+    pub(crate) fn resources(&mut self) -> &mut ResourceTable {
+        &mut self.table
     }
 
     /// How often the component has asked for the trust anchors.
@@ -143,6 +151,20 @@ impl crate::host_keys_bindings::verified::https::identity::Host for HostState {
             None => Err("this host holds no client key".into()),
         }
     }
+}
+
+/// How often the component used the crypto this host lends (all zero for a component that
+/// computes its own); [`crate::lent_crypto`] counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CryptoCalls {
+    /// Records sealed.
+    pub seals: u64,
+    /// Records opened (authentic or not).
+    pub opens: u64,
+    /// Key shares made.
+    pub key_shares: u64,
+    /// Signatures verified (valid or not).
+    pub verifications: u64,
 }
 
 /// The component's wall clock: the real one, or stopped at an instant the host can change.

@@ -216,6 +216,33 @@ pub fn client_auth_config(
     Arc::new(config)
 }
 
+/// A server configuration presenting `leaf` that chooses for itself, as Debian's nginx
+/// (`ssl_prefer_server_ciphers on`), Python's `ssl` and most Java servers do: the first of
+/// `suites` the client offers, whatever the client prefers (rustls's `ignore_client_order`),
+/// and only `groups` for the key exchange (all of ring's when empty; one the client did not
+/// send a share for costs a HelloRetryRequest).
+pub fn choosing_config(
+    leaf: &Leaf,
+    versions: Versions,
+    suites: &[rustls::SupportedCipherSuite],
+    groups: &[&'static dyn rustls::crypto::SupportedKxGroup],
+) -> Arc<ServerConfig> {
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites = suites.to_vec();
+    if !groups.is_empty() {
+        provider.kx_groups = groups.to_vec();
+    }
+    let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(protocol_versions(versions))
+        .expect("the suites include one for each of the versions")
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key.clone_key())
+        .expect("a `pki` leaf's key matches its certificate");
+    config.ignore_client_order = true;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
 /// rustls's versions for `versions`.
 fn protocol_versions(versions: Versions) -> &'static [&'static rustls::SupportedProtocolVersion] {
     static BOTH: [&rustls::SupportedProtocolVersion; 2] =

@@ -1,6 +1,7 @@
 //! `make bench` / `make bench-quick`: runs the benchmarks of `verified_https_bench` and prints the
 //! Markdown table; `--write FILE` also puts it into FILE between the `bench:begin` and
-//! `bench:end` markers (docs/BENCHMARKS.md), with the machine, versions and date.
+//! `bench:end` markers (docs/BENCHMARKS.md), with the machine, versions and date, and draws
+//! the ratios beside it (docs/bench-ratios.svg).
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -23,7 +24,8 @@ struct Args {
     /// Only these workloads (W1 … W6; repeatable), e.g. for profiling.
     #[arg(long)]
     only: Vec<String>,
-    /// The component to measure (default: the one built in this workspace).
+    /// The component to measure (default: the one built in this workspace); its host-crypto
+    /// build is the file `verified-https-host-crypto.wasm` beside it.
     #[arg(long)]
     component: Option<PathBuf>,
     /// The directory of the guest commands (wasi-http-get.wasm, ring-raw.wasm).
@@ -43,11 +45,13 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<()> {
     let exe = std::env::current_exe()?;
+    let component = args
+        .component
+        .clone()
+        .unwrap_or_else(default_component_path);
     let tools = Tools {
-        component: args
-            .component
-            .clone()
-            .unwrap_or_else(default_component_path),
+        lending_component: component.with_file_name("verified-https-host-crypto.wasm"),
+        component,
         https_get: exe.with_file_name("https-get"),
         wasi_http_get: args.guests.join("wasi-http-get.wasm"),
         ring_raw: args.guests.join("ring-raw.wasm"),
@@ -56,6 +60,7 @@ fn run(args: Args) -> Result<()> {
     };
     for path in [
         &tools.component,
+        &tools.lending_component,
         &tools.https_get,
         &tools.wasi_http_get,
         &tools.ring_raw,
@@ -76,6 +81,9 @@ fn run(args: Args) -> Result<()> {
     if let Some(path) = &args.write {
         write_between_markers(path, &table)?;
         eprintln!("bench: wrote the table into {}", path.display());
+        let chart = path.with_file_name("bench-ratios.svg");
+        std::fs::write(&chart, bench::chart::ratios_svg(&report))?;
+        eprintln!("bench: drew the ratios into {}", chart.display());
     }
     let missed = report.targets.iter().filter(|t| !t.met()).count();
     eprintln!(

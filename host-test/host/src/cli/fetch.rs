@@ -22,7 +22,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let component = args
         .component
         .clone()
-        .unwrap_or_else(runtime::default_component_path);
+        .unwrap_or_else(runtime::default_lending_component_path);
     let cache = runtime::default_cache_dir();
     let (runtime, loaded_from) = Runtime::load(&component, cache.as_deref())?;
     if verbose {
@@ -100,6 +100,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         ));
     }
     let body_bytes = write_response(args, &mut client, &response, host_body_limit)?;
+    if verbose {
+        report_crypto(&runtime, &client);
+    }
     if args.json {
         println!("{}", metadata(&response, body_bytes));
     }
@@ -213,6 +216,21 @@ fn metadata(response: &ResponseHandle, body_bytes: u64) -> serde_json::Value {
         "tls": tls,
         "body_bytes": body_bytes,
     })
+}
+
+/// Which crypto the fetch ran on: the host's (the component imports `crypto`), with what it
+/// computed, or the component's own.
+fn report_crypto(runtime: &Runtime, client: &ClientInstance) {
+    let calls = client.crypto_calls();
+    if runtime.imports_host_crypto() {
+        eprintln!(
+            "* crypto: lent by the host (ring, native): {} records sealed, {} opened, {} key \
+             shares, {} signatures verified",
+            calls.seals, calls.opens, calls.key_shares, calls.verifications
+        );
+    } else {
+        eprintln!("* crypto: inside the component (ring in wasm; it imports no crypto)");
+    }
 }
 
 fn report_response(response: &ResponseHandle, started: Instant) {

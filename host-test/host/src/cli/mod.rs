@@ -158,7 +158,8 @@ pub struct Args {
     /// {"error": {"exit_code", "message"}}.
     #[arg(long)]
     pub json: bool,
-    /// The component to run (default: the one built in this workspace).
+    /// The component to run (default: the host-crypto build in this workspace, to which this
+    /// host lends its crypto; `target/verified-https.wasm` is the self-contained one).
     #[arg(long, value_name = "PATH")]
     pub component: Option<PathBuf>,
 }

@@ -12,7 +12,9 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use ring::aead::{AES_128_GCM, Aad, Algorithm, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
+use ring::aead::{
+    AES_128_GCM, AES_256_GCM, Aad, Algorithm, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
+};
 use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, X25519};
 use ring::rand::SystemRandom;
 use ring::signature::{self, ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     for (name, algorithm) in [
         ("chacha20-poly1305", &CHACHA20_POLY1305),
         ("aes-128-gcm", &AES_128_GCM),
+        ("aes-256-gcm", &AES_256_GCM),
     ] {
         let nanos = open_records(algorithm, mib * 1024 * 1024 / RECORD);
         println!("{name} {} {nanos}", mib * 1024 * 1024);
