@@ -46,8 +46,9 @@ setup:
 	$(call need,wasm-opt,binaryen,binaryen's wasm-opt shrinks the component)
 
 ## component: the https-client component (cdylib for wasm32-wasip2), then binaryen's wasm-opt
-## over its core module (13% smaller and no slower: docs/BENCHMARKS.md); and the host-keys,
-## host-crypto and host-network builds
+## over its core module (-Oz, and the component-name section dropped: 971 KB, from 1,069 KB at
+## opt-level "s" and -O2, with bulk speed unchanged); and the host-keys, host-crypto and
+## host-network builds
 component: setup
 	$(CARGO) build --profile component --target $(TARGET) --lib
 	$(OPTIMIZE) $(CARGO_WASM) $(WASM)

@@ -55,9 +55,29 @@ impl<T: Read + Write> TlsStream<T> {
         &mut self.io
     }
 
+    /// Whether input is waiting that the next read would take: plaintext, the peer's close
+    /// or a failure. Records that carry none (session tickets, key updates) waiting on the
+    /// transport (as `transport_has_input` finds without blocking) are taken in first, so
+    /// that a server's late tickets do not retire an idle connection.
+    pub fn has_input(&mut self, mut transport_has_input: impl FnMut(&mut T) -> bool) -> bool {
+        loop {
+            if self.has_buffered_input() {
+                return true;
+            }
+            if !transport_has_input(&mut self.io) {
+                return false;
+            }
+            match self.conn.read_tls(&mut self.io) {
+                // The transport's end, or its failure: the next read would see it.
+                Ok(0) | Err(_) => return true,
+                Ok(_) => {}
+            }
+        }
+    }
+
     /// Whether rustls holds input not yet read: plaintext, or the peer's close_notify (or a
     /// record that fails).
-    pub fn has_buffered_input(&mut self) -> bool {
+    fn has_buffered_input(&mut self) -> bool {
         match self.conn.process_new_packets() {
             Ok(state) => state.plaintext_bytes_to_read() > 0 || state.peer_has_closed(),
             Err(_) => true,
