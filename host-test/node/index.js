@@ -20,6 +20,10 @@ export { useNodeRoots, usePemFile, trustOrigin } from './trust.js';
  * checked besides the chain and name; else `pin-mismatch`); `minVersion` and `maxVersion`
  * (`'1.2'` or `'1.3'`). With `insecure: true` they are refused (a TypeError): the unverified
  * context takes no options, and a pin through it would vouch for nothing.
+ *
+ * `proxy`: `{ url, noProxy }` (an http:// or https:// proxy reached by CONNECT; the server is
+ * still verified end to end), `null` for a direct connection, or (absent) what
+ * `proxyFromEnvironment` finds.
  */
 export function get(url, options = {}) {
   try {
@@ -117,7 +121,30 @@ function pins(list) {
   });
 }
 
-function send(url, { insecure = false, headers = {}, timeoutMs = 30000, resolve = [], ...tls }) {
+/**
+ * The proxy for `url` as curl reads the environment (the component reads none): `https_proxy`
+ * or `HTTPS_PROXY` for https URLs, `http_proxy` (lower case only) for http, then `all_proxy` /
+ * `ALL_PROXY`; `NO_PROXY`/`no_proxy` lists hosts reached directly. `undefined`: no proxy.
+ */
+export function proxyFromEnvironment(url, env = process.env) {
+  const first = (...names) => names.map((name) => env[name]).find((value) => value);
+  const proxy = url.startsWith('https:')
+    ? first('https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY')
+    : first('http_proxy', 'all_proxy', 'ALL_PROXY');
+  if (!proxy) {
+    return undefined;
+  }
+  const noProxy = (first('NO_PROXY', 'no_proxy') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return { url: proxy.includes('://') ? proxy : `http://${proxy}`, noProxy };
+}
+
+function send(
+  url,
+  { insecure = false, headers = {}, timeoutMs = 30000, resolve = [], proxy = proxyFromEnvironment(url), ...tls },
+) {
   const options = tlsContextOptions(tls);
   if (insecure && options !== undefined) {
     throw new TypeError(
@@ -145,6 +172,8 @@ function send(url, { insecure = false, headers = {}, timeoutMs = 30000, resolve 
       timeoutMs: BigInt(timeoutMs),
       connectOverrides: resolve,
       redirects: undefined,
+      acceptEncoding: undefined,
+      proxy: proxy ?? undefined,
     },
   });
   const pieces = [];

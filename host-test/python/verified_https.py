@@ -216,6 +216,29 @@ class Response:
         return self.body
 
 
+def proxy_from_environment(url: str, environ: Any = os.environ) -> dict | None:
+    """The proxy for `url` as curl reads the environment (the component reads none):
+    `https_proxy`/`HTTPS_PROXY` for https URLs, `http_proxy` (lower case only) for http, then
+    `all_proxy`/`ALL_PROXY`; `NO_PROXY`/`no_proxy` lists the hosts reached directly. `None`: no
+    proxy. A URL without a scheme is http://, as curl takes it."""
+    def first(*names: str) -> str | None:
+        return next((environ[n] for n in names if environ.get(n)), None)
+
+    if url.startswith("https:"):
+        proxy = first("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+    else:
+        proxy = first("http_proxy", "all_proxy", "ALL_PROXY")
+    if not proxy:
+        return None
+    if "://" not in proxy:
+        proxy = "http://" + proxy
+    no_proxy = [e.strip() for e in (first("NO_PROXY", "no_proxy") or "").split(",") if e.strip()]
+    return {"url": proxy, "no_proxy": no_proxy}
+
+
+_FROM_ENVIRONMENT = object()
+
+
 class Client:
     """One instance of the component; trust is what the constructor was given."""
 
@@ -336,16 +359,22 @@ class Client:
         context = self._call("create-unverified-context")
         self._ok(self._call("[method]context.verify-chain", context, chain, server_name))
 
-    def urlopen(self, url: str, *, insecure: bool = False, timeout_ms: int = 30_000) -> Response:
-        """GET `url` (like urllib.request.urlopen); raises HttpsError on any failure."""
+    def urlopen(self, url: str, *, insecure: bool = False, timeout_ms: int = 30_000,
+                proxy: Any = _FROM_ENVIRONMENT) -> Response:
+        """GET `url` (like urllib.request.urlopen); raises HttpsError on any failure. `proxy`:
+        `{"url": ..., "no_proxy": [...]}`, `None` for a direct connection, or (absent) what
+        `proxy_from_environment` finds."""
         if insecure:
             context = self._call("create-unverified-context")
         else:
             context = self._ok(self._call("create-default-context"))
-        return self._get(context, url, timeout_ms)
+        return self._get(context, url, timeout_ms, proxy)
 
-    def _get(self, context: Any, url: str, timeout_ms: int) -> Response:
-        """GET `url` through `context`, the whole body read."""
+    def _get(self, context: Any, url: str, timeout_ms: int, proxy: Any = _FROM_ENVIRONMENT) -> Response:
+        """GET `url` through `context` (and `proxy`, as `urlopen` takes it), the whole body
+        read."""
+        if proxy is _FROM_ENVIRONMENT:
+            proxy = proxy_from_environment(url)
         options = _record(
             connect_timeout_ms=None,
             handshake_timeout_ms=None,
@@ -354,7 +383,7 @@ class Client:
             connect_overrides=[],
             redirects=None,
             accept_encoding=None,
-            proxy=None,
+            proxy=None if proxy is None else _record(url=proxy["url"], no_proxy=list(proxy["no_proxy"])),
         )
         request = _record(method="GET", url=url, headers=[], body=None, options=options)
         response = self._ok(self._call("[method]context.send", context, request))

@@ -358,4 +358,31 @@ fn https_get_streams_a_256_mib_file_with_t_and_data_binary() {
     assert_eq!((code, stdout.as_str()), (22, ""), "{stderr}");
     assert!(stderr.contains("413"), "{stderr}");
     assert_eq!(refusing.seen()[0].received, 0);
+
+    // -L and a 307: the streamed body cannot go again (curl's exit 65).
+    let redirecting = TestServer::https(
+        &leaf,
+        Versions::Both,
+        server::raw(
+            b"HTTP/1.1 307 X\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            Ending::CloseNotify,
+        ),
+    );
+    let small = dir.join("1kib.bin");
+    std::fs::write(&small, piece(1, 1024)).expect("write");
+    let (code, _, stderr) = run(https_get()
+        .args(["-L", "--cacert"])
+        .arg(dir.join("ca.pem"))
+        .args([
+            "--resolve",
+            &format!("good.test:{}:127.0.0.1", redirecting.port()),
+            "-T",
+        ])
+        .arg(&small)
+        .arg(redirecting.url("https", "good.test", "/upload")));
+    assert_eq!(code, 65, "{stderr}");
+    assert!(
+        stderr.contains("a streamed body cannot be sent twice"),
+        "{stderr}"
+    );
 }

@@ -49,3 +49,65 @@ def test_a_closed_port_is_connection_refused(pki):
     with pytest.raises(v.HttpsError) as refused:
         host_network_client(v.pem_file(pki.ca_pem)).urlopen(f"https://127.0.0.1:{port}/")
     assert refused.value.tag == "connection-refused"
+
+
+@pytest.fixture
+def tinyproxy(tmp_path):
+    """Debian's tinyproxy on loopback (make test installs it); yields its URL and its log."""
+    import shutil
+    import subprocess
+    import time
+
+    binary = shutil.which("tinyproxy")
+    if binary is None:
+        pytest.fail("tinyproxy is not installed (make test installs Debian's tinyproxy)")
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    log = tmp_path / "tinyproxy.log"
+    config = tmp_path / "tinyproxy.conf"
+    config.write_text(
+        f"Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\n"
+        f'LogLevel Info\nLogFile "{log}"\nPidFile "{tmp_path}/tinyproxy.pid"\n'
+    )
+    process = subprocess.Popen([binary, "-d", "-c", str(config)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(500):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}", log
+    process.kill()
+    process.wait()
+
+
+def tunnels(log) -> int:
+    return log.read_text().count("Established connection to host")
+
+
+def test_the_proxy_comes_from_the_environment_as_curl_reads_it():
+    env = {"HTTPS_PROXY": "proxy.test:3128", "NO_PROXY": "a.test, .b.test", "http_proxy": "http://p2:8"}
+    assert v.proxy_from_environment("https://x.test/", env) == {
+        "url": "http://proxy.test:3128", "no_proxy": ["a.test", ".b.test"]}
+    assert v.proxy_from_environment("http://x.test/", env)["url"] == "http://p2:8"
+    assert v.proxy_from_environment("http://x.test/", {"HTTP_PROXY": "http://ignored:1"}) is None
+    assert v.proxy_from_environment("https://x.test/", {}) is None
+
+
+def test_the_python_host_goes_through_tinyproxy_by_environment_and_no_proxy_goes_around(
+        pki, https_server, tinyproxy, monkeypatch):
+    proxy, log = tinyproxy
+    client = host_network_client(v.pem_file(pki.ca_pem))
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    response = client.urlopen(https_server)
+    assert (response.status, response.read(), response.tls["verified"]) == (200, b"hello from python", True)
+    assert tunnels(log) == 1
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert client.urlopen(https_server).status == 200
+    assert tunnels(log) == 1
+    monkeypatch.delenv("NO_PROXY")
+    assert client.urlopen(https_server, proxy=None).status == 200
+    assert tunnels(log) == 1
