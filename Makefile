@@ -178,16 +178,21 @@ lint: setup
 clean:
 	$(CARGO) clean
 
-## wit-docs: regenerate docs/WIT.md from wit/ (wit-bindgen-cli is installed if missing)
+## wit-docs: regenerate docs/WIT.md from wit/ (wit-bindgen-cli is installed if missing): the
+## world https-client whole, and the import each other client world adds
+## $(call wit_import,WORLD,INTERFACE,TITLE): INTERFACE's section of WORLD's rendering
+wit_import = echo; echo '\# The world $(1): https-client and the `$(2)` import'; echo; \
+	  sed -n '/^\#\# <a id="verified_https_$(2)_0_1_0">/,/^\#\# <a id="verified_https_client_0_1_0">/p' target/wit-docs/$(1).md | sed '$$d'
 wit-docs:
 	@command -v wit-bindgen >/dev/null || $(CARGO) install --locked wit-bindgen-cli --version 0.57.0
 	@mkdir -p target/wit-docs
-	wit-bindgen markdown wit --world https-client --out-dir target/wit-docs
-	wit-bindgen markdown wit --world https-client-host-keys --out-dir target/wit-docs
-	{ echo '<!-- Generated from wit/ by `wit-bindgen markdown wit` for the worlds https-client and https-client-host-keys (wit-bindgen-cli 0.57); do not edit. -->'; echo; \
-	  cat target/wit-docs/https-client.md; echo; \
-	  echo '# The world https-client-host-keys: https-client and the `identity` import'; echo; \
-	  sed -n '/^## <a id="verified_https_identity_0_1_0">/,/^## <a id="verified_https_client_0_1_0">/p' target/wit-docs/https-client-host-keys.md | sed '$$d'; } > docs/WIT.md
+	@for world in https-client https-client-host-keys https-client-host-crypto https-client-host-network; do \
+	  wit-bindgen markdown wit --world $$world --out-dir target/wit-docs >/dev/null; done
+	{ echo '<!-- Generated from wit/ by `wit-bindgen markdown wit` for the worlds https-client, https-client-host-keys, https-client-host-crypto and https-client-host-network (wit-bindgen-cli 0.57); do not edit. -->'; echo; \
+	  cat target/wit-docs/https-client.md; \
+	  $(call wit_import,https-client-host-keys,identity); \
+	  $(call wit_import,https-client-host-crypto,crypto); \
+	  $(call wit_import,https-client-host-network,transport); } > docs/WIT.md
 
 ## bench: the benchmarks of docs/BENCHMARKS.md (about 5 minutes), written into that file;
 ## bench-quick: the same workloads, smaller (about a minute), printed only
