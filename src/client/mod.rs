@@ -273,9 +273,10 @@ impl<N: Network> Client<N> {
     }
 
     /// A new connection for `target` along `route`: TCP (to the server or the proxy), the
-    /// tunnel, and TLS for https, each within its timeout and `total`. A resumed session that
-    /// outlived the chain it was verified with is not used: the context has then forgotten
-    /// the server's sessions, so a second attempt is a full handshake that verifies again.
+    /// tunnel, and TLS for https, each within its timeout and `total`. A resumed session (the
+    /// server's, or an https proxy's) that outlived the chain it was verified with is not
+    /// used: the context has then forgotten those sessions, so a second attempt is a full
+    /// handshake that verifies again.
     fn connect(
         &self,
         target: &Target,
@@ -283,20 +284,22 @@ impl<N: Network> Client<N> {
         options: &SendOptions,
         total: Option<Deadline>,
     ) -> Result<Connection<N>> {
-        let channel = self.connect_once(target, route, options, total)?;
-        if self.outlived_its_chain(channel.resumed_chain(), target)? {
-            return self.connect_once(target, route, options, total);
+        match self.connect_once(target, route, options, total)? {
+            Some(channel) => Ok(channel),
+            None => self
+                .connect_once(target, route, options, total)?
+                .ok_or_else(|| Error::Internal("a second handshake resumed a session".into())),
         }
-        Ok(channel)
     }
 
+    /// One attempt of [`Client::connect`]; `None` if a resumed session outlived its chain.
     fn connect_once(
         &self,
         target: &Target,
         route: &Route,
         options: &SendOptions,
         total: Option<Deadline>,
-    ) -> Result<Connection<N>> {
+    ) -> Result<Option<Connection<N>>> {
         let timeouts = options.timeouts;
         let after = |ms: Option<u64>| ms.map(|ms| Deadline::after_millis(self.network.now(), ms));
         let connect_deadline = Deadline::earliest(after(timeouts.connect_ms), total);
@@ -320,11 +323,7 @@ impl<N: Network> Client<N> {
                         let name = proxy.target.server_name()?;
                         let tls = TlsStream::connect(&self.policy, name, tcp)?;
                         if self.outlived_its_chain(tls.resumed_chain(), &proxy.target)? {
-                            return Err(Error::TlsProtocol(
-                                "the proxy's resumed TLS session outlived its chain; the \
-                                 next attempt verifies the proxy again"
-                                    .into(),
-                            ));
+                            return Ok(None);
                         }
                         Link::ProxyTls(Box::new(tls))
                     }
@@ -334,9 +333,12 @@ impl<N: Network> Client<N> {
             }
         };
         let mut channel = Channel::open(target, link, Some(&self.policy))?;
+        if self.outlived_its_chain(channel.resumed_chain(), target)? {
+            return Ok(None);
+        }
         limits.phase = None;
         N::set_limits(channel.transport_mut().tcp_mut(), limits);
-        Ok(channel)
+        Ok(Some(channel))
     }
 
     /// Whether a resumed session's `chain` is no longer one the policy accepts for `target`.
