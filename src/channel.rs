@@ -60,12 +60,9 @@ impl<T: Read + Write> Channel<T> {
     /// for TLS plaintext, the server's close or a failure; TLS records that carry none
     /// (session tickets arriving late) are taken in and do not count. An idle channel with
     /// input must not carry another request.
-    pub fn has_input(&mut self, transport_has_input: impl FnMut(&mut T) -> bool) -> bool {
+    pub fn has_input(&mut self, mut transport_has_input: impl FnMut(&mut T) -> bool) -> bool {
         match self {
-            Channel::Plain(io) => {
-                let mut transport_has_input = transport_has_input;
-                transport_has_input(io)
-            }
+            Channel::Plain(io) => transport_has_input(io),
             Channel::Tls(tls) => tls.has_input(transport_has_input),
         }
     }
@@ -148,12 +145,9 @@ impl<T: Read + Write> Link<T> {
     /// Whether input is waiting (as `tcp_has_input` finds on the TCP connection): bytes, or
     /// through a TLS proxy the tunnel's bytes, its close or a failure (the proxy's own
     /// tickets do not count, so that reading the tunnel then does not wait).
-    pub fn has_input(&mut self, tcp_has_input: impl FnMut(&mut T) -> bool) -> bool {
+    pub fn has_input(&mut self, mut tcp_has_input: impl FnMut(&mut T) -> bool) -> bool {
         match self {
-            Link::Tcp(io) => {
-                let mut tcp_has_input = tcp_has_input;
-                tcp_has_input(io)
-            }
+            Link::Tcp(io) => tcp_has_input(io),
             Link::ProxyTls(tls) => tls.has_input(tcp_has_input),
         }
     }

@@ -202,41 +202,26 @@ fn https_proxy(leaf: &verified_https_testkit::pki::Leaf) -> (u16, Arc<AtomicUsiz
                 down.set_read_timeout(Some(std::time::Duration::from_millis(5)))
                     .ok();
                 let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    match tls.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            if upstream.write_all(&buf[..n]).is_err() {
-                                break;
-                            }
-                        }
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                            ) => {}
-                        Err(_) => break,
-                    }
-                    match down.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            if tls.write_all(&buf[..n]).and_then(|()| tls.flush()).is_err() {
-                                break;
-                            }
-                        }
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                            ) => {}
-                        Err(_) => break,
-                    }
-                }
+                while relay(&mut tls, &mut upstream, &mut buf)
+                    && relay(&mut down, &mut tls, &mut buf)
+                {}
                 let _ = upstream.shutdown(Shutdown::Both);
             });
         }
     });
     (port, tunnels)
+}
+
+/// Moves what `from` has (waiting at most its read timeout) to `to`; false once either ends.
+fn relay(from: &mut impl Read, to: &mut impl Write, buf: &mut [u8]) -> bool {
+    match from.read(buf) {
+        Ok(0) => false,
+        Ok(n) => to.write_all(&buf[..n]).and_then(|()| to.flush()).is_ok(),
+        Err(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
 }
 
 #[test]

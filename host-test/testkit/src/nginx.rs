@@ -131,8 +131,8 @@ impl Drop for Nginx {
     }
 }
 
-/// A loopback port nobody listens on now.
-fn free_port() -> Result<u16, String> {
+/// A loopback port nobody listens on now (for the servers this crate starts as processes).
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener
         .local_addr()

@@ -1,7 +1,7 @@
 //! tinyproxy (Debian's `tinyproxy`) started by a test: a real HTTP proxy with its own CONNECT
 //! handling, listening on loopback from a private directory, stopped on drop.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ impl Tinyproxy {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let port = free_port()?;
+        let port = crate::nginx::free_port()?;
         let d = dir.display();
         let mut config = format!(
             "Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 60\nMaxClients 32\n\
@@ -100,13 +100,4 @@ impl Drop for Tinyproxy {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-/// A loopback port nobody listens on now.
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| e.to_string())
 }
