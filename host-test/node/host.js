@@ -28,6 +28,9 @@
  * still verified end to end), `null` for a direct connection, or (absent) what
  * `proxyFromEnvironment` finds.
  *
+ * `onBody`: a function given each piece of the body (a Uint8Array) as it arrives, instead of
+ * collecting it (`body` is then empty): for bodies too large to hold. Absent by default.
+ *
  * `crypto` says who computed the request's crypto: `{ lent: true, by, seals, opens, keyShares,
  * verifications, signatures, description }` when the host lent it (the counts are this
  * request's; `signatures` by WIT algorithm), `{ lent: false, by, description }` when the
@@ -158,7 +161,15 @@ function send(
   client,
   lender,
   url,
-  { insecure = false, headers = {}, timeoutMs = 30000, resolve = [], proxy = proxyFromEnvironment(url), ...tls },
+  {
+    insecure = false,
+    headers = {},
+    timeoutMs = 30000,
+    resolve = [],
+    proxy = proxyFromEnvironment(url),
+    onBody,
+    ...tls
+  },
 ) {
   const options = tlsContextOptions(tls);
   if (insecure && options !== undefined) {
@@ -194,7 +205,11 @@ function send(
   });
   const pieces = [];
   for (let piece; (piece = response.readBody(1 << 20)) !== undefined; ) {
-    pieces.push(piece);
+    if (onBody === undefined) {
+      pieces.push(piece);
+    } else {
+      onBody(piece);
+    }
   }
   return {
     status: response.status(),
