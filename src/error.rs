@@ -75,7 +75,7 @@ pub enum Error {
         /// The digests pinned.
         pinned: Vec<Vec<u8>>,
     },
-    /// The HTTP/2 connection or the request's stream failed ([`crate::h2`]).
+    /// The HTTP/2 connection or the request's stream failed (`http2`, with the feature `http2`).
     Http2(Http2Error),
     /// An unexpected condition; a bug.
     Internal(String),

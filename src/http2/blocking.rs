@@ -1,5 +1,5 @@
 //! The adapter that runs the async HTTP/2 layer over today's blocking [`Channel`]: the
-//! channel as `AsyncRead + AsyncWrite` ([`ChannelIo`]), [`drive`] (a minimal `block_on` that
+//! channel as `AsyncRead + AsyncWrite` ([`ChannelIo`]), `drive` (a minimal `block_on` that
 //! polls the connection beside the request's future), and [`Http2Exchange`], the blocking
 //! face the client uses. When the channel becomes async, this file is what changes.
 
@@ -31,7 +31,7 @@ use crate::tls::TlsInfo;
 const IDLE_TURNS: u32 = 1_000;
 
 /// A blocking channel as an async byte stream. A read first answers `Pending` once (and
-/// wakes at once), so that [`drive`] polls the request's future on what has already arrived
+/// wakes at once), so that `drive` polls the request's future on what has already arrived
 /// before the connection waits on the channel; the next read blocks.
 pub struct ChannelIo<T> {
     channel: Channel<T>,

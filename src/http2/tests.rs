@@ -7,6 +7,8 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::rc::Rc;
 
+use verified_https_testkit::h2_server::frame;
+
 use super::blocking::exchange;
 use super::guard::{MAX_CONTINUATIONS, MAX_FRAME_BYTES, MAX_RESETS};
 use crate::channel::Channel;
@@ -59,15 +61,6 @@ const END_STREAM: u8 = 0x1;
 const END_HEADERS: u8 = 0x4;
 /// HPACK: `:status: 200` from the static table.
 const STATUS_200: u8 = 0x88;
-
-/// A frame of `kind` with `flags` on `stream` carrying `payload`.
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    out.extend_from_slice(&[kind, flags]);
-    out.extend_from_slice(&stream.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
 
 /// The server's opening: an empty SETTINGS, and the ACK of the client's.
 fn opening() -> Vec<u8> {

@@ -1,6 +1,6 @@
 //! HTTP/2 by ALPN, end to end: the host-crypto build (the one with the feature http2) in
 //! real wasmtime against Debian's nginx with h2 on, a Rust h2 server (testkit), and hostile
-//! servers that send raw frames after a real TLS handshake; the self-contained build, which
+//! servers that send raw frames after a real TLS handshake (testkit's `hostile`); the self-contained build, which
 //! has no HTTP/2, refusing to offer it; and `https-get --http2` as a user runs it.
 
 use std::sync::Arc;
@@ -10,10 +10,9 @@ use verified_https_host::{
     ClientInstance, ContextHandle, ContextOptions, ErrorCode, HostConfig, HostTrust, Http2Error,
     Request, TrustAnchors,
 };
-use verified_https_testkit::h2_server::{H2Reply, H2Server, SeenH2Request};
+use verified_https_testkit::h2_server::{H2Reply, H2Server, SeenH2Request, frame, hostile};
 use verified_https_testkit::nginx::{Nginx, NginxSpec};
 use verified_https_testkit::pki::{LeafSpec, Pki};
-use verified_https_testkit::server::{self, Ending, TestServer, Versions};
 
 use crate::cli::{ca_dir, https_get, run};
 use crate::support::{fetch_through, lending_runtime, request_to, request_to_port, runtime};
@@ -36,10 +35,11 @@ fn h2_client(runtime: &Runtime, pki: &Pki) -> (ClientInstance, ContextHandle) {
     (client, context)
 }
 
-/// nginx for good.test with h2 on, serving `file` at /www/file.bin (and gzip for text).
-fn nginx_h2(pki: &Pki, file: &[u8]) -> Nginx {
+/// nginx for good.test with h2 on, serving `file` at /www/file.bin (and gzip for text), in a
+/// directory of its own (`name`: tests run at the same time).
+fn nginx_h2(name: &str, pki: &Pki, file: &[u8]) -> Nginx {
     Nginx::start(
-        "http2",
+        name,
         &pki.leaf(&LeafSpec::new(&["good.test"])),
         &NginxSpec {
             http2: true,
@@ -68,7 +68,7 @@ fn file() -> Vec<u8> {
 fn nginx_with_h2_is_spoken_to_in_http2_and_alpn_says_h2() {
     let pki = Pki::new("http2-nginx");
     let file = file();
-    let nginx = nginx_h2(&pki, &file);
+    let nginx = nginx_h2("http2-1", &pki, &file);
     let (mut client, context) = h2_client(lending_runtime(), &pki);
 
     let request = request_to_port(nginx.port(), "GET", "good.test", "/");
@@ -100,7 +100,7 @@ fn nginx_with_h2_is_spoken_to_in_http2_and_alpn_says_h2() {
 #[test]
 fn without_offer_http2_the_same_nginx_is_spoken_to_in_http11() {
     let pki = Pki::new("http2-nginx-h1");
-    let nginx = nginx_h2(&pki, b"x");
+    let nginx = nginx_h2("http2-2", &pki, b"x");
     let (mut client, context) = h2_client(lending_runtime(), &pki);
     client.offer_http2(context, false).unwrap().unwrap();
     let request = request_to_port(nginx.port(), "GET", "good.test", "/");
@@ -112,7 +112,7 @@ fn without_offer_http2_the_same_nginx_is_spoken_to_in_http11() {
 #[test]
 fn a_streamed_upload_goes_over_http11_even_when_h2_is_offered() {
     let pki = Pki::new("http2-upload");
-    let nginx = nginx_h2(&pki, b"x");
+    let nginx = nginx_h2("http2-3", &pki, b"x");
     let (mut client, context) = h2_client(lending_runtime(), &pki);
     let request = request_to_port(nginx.port(), "POST", "good.test", "/");
     let body = client
@@ -214,32 +214,10 @@ fn the_self_contained_build_has_no_http2_and_says_so() {
     client.offer_http2(context, false).unwrap().unwrap();
 }
 
-/// A frame of `kind` with `flags` on `stream`.
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    out.extend_from_slice(&[kind, flags]);
-    out.extend_from_slice(&stream.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
-/// A server that completes a real TLS handshake agreeing h2, then sends `frames` after an
-/// empty SETTINGS, whatever the client says.
-fn hostile(pki: &Pki, frames: Vec<u8>) -> TestServer {
-    let leaf = pki.leaf(&LeafSpec::new(&["good.test"]));
-    let mut config = rustls::ServerConfig::clone(&server::server_config(&leaf, Versions::Both));
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let bytes = [frame(0x4, 0, 0, &[]), frames].concat();
-    TestServer::start(
-        Some(Arc::new(config)),
-        server::raw(bytes, Ending::KeepAlive),
-    )
-}
-
 /// The error a request to a hostile server sending `frames` fails with.
 fn error_from(frames: Vec<u8>) -> ErrorCode {
     let pki = Pki::new("http2-hostile");
-    let server = hostile(&pki, frames);
+    let server = hostile(&pki.leaf(&LeafSpec::new(&["good.test"])), frames);
     let (mut client, context) = h2_client(lending_runtime(), &pki);
     let request = request_to(&server, "GET", "good.test", "/");
     fetch_through(&mut client, context, &request)
@@ -325,9 +303,22 @@ fn hostile_h2_servers_each_meet_their_own_error() {
 }
 
 #[test]
+fn a_silent_h2_server_meets_the_read_timeout() {
+    let pki = Pki::new("http2-silent");
+    let server = hostile(&pki.leaf(&LeafSpec::new(&["good.test"])), Vec::new());
+    let (mut client, context) = h2_client(lending_runtime(), &pki);
+    let mut request = request_to(&server, "GET", "good.test", "/");
+    request.options.read_timeout_ms = Some(300);
+    let err = fetch_through(&mut client, context, &request)
+        .map(|(response, _)| response.status)
+        .expect_err("a silent server times out");
+    assert_eq!(err, ErrorCode::HttpResponseTimeout);
+}
+
+#[test]
 fn https_get_http2_verbose_against_nginx_says_alpn_h2() {
     let pki = Pki::new("http2-cli");
-    let nginx = nginx_h2(&pki, b"x");
+    let nginx = nginx_h2("http2-4", &pki, b"x");
     let ca = ca_dir(&pki, "http2");
     let url = format!("https://good.test:{}/", nginx.port());
     let resolve = format!("good.test:{}:127.0.0.1", nginx.port());

@@ -200,3 +200,27 @@ async fn answer(
         let _ = stream.send_trailers(trailers);
     }
 }
+
+/// An HTTP/2 frame as bytes (RFC 9113 section 4.1): `kind` with `flags` on `stream`, carrying
+/// `payload`; for servers that send what a test needs, hostile or not.
+pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let length = u32::try_from(payload.len()).expect("a payload under 16 MiB");
+    let mut out = length.to_be_bytes()[1..].to_vec();
+    out.extend_from_slice(&[kind, flags]);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A server that completes a real TLS handshake presenting `leaf` and agreeing `h2`, then
+/// sends an empty SETTINGS and `frames`, whatever the client says, and keeps the connection
+/// open until the client closes it.
+pub fn hostile(leaf: &Leaf, frames: Vec<u8>) -> crate::server::TestServer {
+    let mut config = ServerConfig::clone(&server_config(leaf, Versions::Both));
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let bytes = [frame(0x4, 0, 0, &[]), frames].concat();
+    crate::server::TestServer::start(
+        Some(Arc::new(config)),
+        crate::server::raw(bytes, crate::server::Ending::KeepAlive),
+    )
+}
