@@ -145,9 +145,12 @@ fn drive<T: Read + Write, F: Future>(driven: &mut Driven<T>, future: F) -> Resul
             0
         };
         if idle > IDLE_TURNS {
-            return Err(Error::Internal(
-                "the HTTP/2 exchange stopped moving (its connection has ended)".into(),
-            ));
+            return Err(match driven.ended {
+                Some(_) => Error::ConnectionTerminated(
+                    "the HTTP/2 connection ended before the response did".into(),
+                ),
+                None => Error::Internal("the HTTP/2 exchange stopped moving".into()),
+            });
         }
     }
 }

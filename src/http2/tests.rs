@@ -229,6 +229,16 @@ fn the_servers_goaway_with_an_error_keeps_its_code() {
 }
 
 #[test]
+fn a_graceful_goaway_before_the_request_was_taken_ends_it_with_the_servers_word() {
+    // GOAWAY NO_ERROR, last stream 0: the request on stream 1 was never processed.
+    let goaway = [0u32.to_be_bytes(), 0u32.to_be_bytes()].concat();
+    let err = start(vec![opening(), frame(GOAWAY, 0, 0, &goaway)])
+        .err()
+        .unwrap();
+    assert_eq!(err, Error::Http2(Http2Error::GoAway(0)));
+}
+
+#[test]
 fn an_oversized_frame_is_refused() {
     let big = vec![0; MAX_FRAME_BYTES as usize + 1];
     let err = start(vec![opening(), frame(DATA, 0, 1, &big)])
