@@ -147,13 +147,14 @@ demo: component host
 
 ## test: unit tests (natively) and the end-to-end suites (the component in wasmtime)
 test: component host compose wasmtime node python nginx
-	WASMTIME_CLI=$(WASMTIME_CLI) $(CARGO) test --release --workspace
+	WASMTIME_CLI=$(WASMTIME_CLI) $(CARGO) test --release --workspace --features verified-https/http2
 	cd $(NODE_DIR) && npm test
 	$(VENV)/bin/pytest -q host-test/python
 
-## nginx: Debian's nginx, which the mutual-TLS and content-decoding tests start on loopback
-## (tests/e2e/tls_contract.rs, decoding.rs); tinyproxy, which the proxy tests start
-## (tests/e2e/proxies.rs). Neither runs as a service: each test starts its own from a temp dir.
+## nginx: Debian's nginx, which the mutual-TLS, content-decoding and HTTP/2 tests start on
+## loopback (tests/e2e/tls_contract.rs, decoding.rs, http2.rs: nginx-light has http_v2);
+## tinyproxy, which the proxy tests start (tests/e2e/proxies.rs). Neither runs as a service:
+## each test starts its own from a temp dir.
 .PHONY: nginx
 nginx:
 	$(call need,nginx,nginx-light,the mutual-TLS and decoding tests run Debian's nginx on loopback)
