@@ -75,8 +75,34 @@ pub enum Error {
         /// The digests pinned.
         pinned: Vec<Vec<u8>>,
     },
+    /// The HTTP/2 connection or the request's stream failed (`http2`, with the feature `http2`).
+    Http2(Http2Error),
     /// An unexpected condition; a bug.
     Internal(String),
+}
+
+/// Why an HTTP/2 exchange failed: what the server said (GOAWAY, RST_STREAM, with the error
+/// code of RFC 9113 section 7), or which of the client's limits on a hostile server it broke.
+/// A header section over the limit is [`Error::HeaderSectionTooLarge`], as for HTTP/1.1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Http2Error {
+    /// The server closed the connection with GOAWAY and this error code before the response
+    /// was complete.
+    GoAway(u32),
+    /// The server reset the request's stream (RST_STREAM) with this error code.
+    StreamReset(u32),
+    /// A frame longer than the limit (bytes) the client announced (SETTINGS_MAX_FRAME_SIZE).
+    FrameTooLarge(u32),
+    /// A header block split into more CONTINUATION frames than the limit.
+    ContinuationFlood(u32),
+    /// More RST_STREAM frames on one connection than the limit (a rapid-reset flood).
+    ResetFlood(u32),
+    /// The server tried to open a stream of its own (PUSH_PROMISE): the client accepts none
+    /// (SETTINGS_ENABLE_PUSH 0, at most 0 concurrent streams from the server).
+    PushRefused,
+    /// Another violation of HTTP/2 (h2's description).
+    Protocol(String),
 }
 
 /// Why a certificate chain was refused (see rustls's `CertificateError`).
@@ -183,7 +209,64 @@ impl fmt::Display for Error {
                     .collect::<Vec<_>>()
                     .join(";")
             ),
+            Error::Http2(why) => write!(f, "HTTP/2 error: {why}"),
             Error::Internal(why) => write!(f, "internal error: {why}"),
+        }
+    }
+}
+
+impl fmt::Display for Http2Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Http2Error::GoAway(code) => write!(
+                f,
+                "the server closed the connection (GOAWAY {})",
+                Http2Code(*code)
+            ),
+            Http2Error::StreamReset(code) => write!(
+                f,
+                "the server reset the stream (RST_STREAM {})",
+                Http2Code(*code)
+            ),
+            Http2Error::FrameTooLarge(limit) => write!(f, "a frame exceeds {limit} bytes"),
+            Http2Error::ContinuationFlood(limit) => {
+                write!(f, "a header block in more than {limit} CONTINUATION frames")
+            }
+            Http2Error::ResetFlood(limit) => {
+                write!(f, "more than {limit} RST_STREAM frames on one connection")
+            }
+            Http2Error::PushRefused => {
+                f.write_str("the server pushed a stream (PUSH_PROMISE), which the client refuses")
+            }
+            Http2Error::Protocol(why) => f.write_str(why),
+        }
+    }
+}
+
+/// An HTTP/2 error code by its name in RFC 9113 section 7 (its number if unknown).
+struct Http2Code(u32);
+
+impl fmt::Display for Http2Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [&str; 14] = [
+            "NO_ERROR",
+            "PROTOCOL_ERROR",
+            "INTERNAL_ERROR",
+            "FLOW_CONTROL_ERROR",
+            "SETTINGS_TIMEOUT",
+            "STREAM_CLOSED",
+            "FRAME_SIZE_ERROR",
+            "REFUSED_STREAM",
+            "CANCEL",
+            "COMPRESSION_ERROR",
+            "CONNECT_ERROR",
+            "ENHANCE_YOUR_CALM",
+            "INADEQUATE_SECURITY",
+            "HTTP_1_1_REQUIRED",
+        ];
+        match usize::try_from(self.0).ok().and_then(|i| NAMES.get(i)) {
+            Some(name) => f.write_str(name),
+            None => write!(f, "error code {:#x}", self.0),
         }
     }
 }
@@ -310,6 +393,20 @@ mod tests {
         assert_eq!(Base64(b"foo").to_string(), "Zm9v");
         assert_eq!(Base64(b"foobar").to_string(), "Zm9vYmFy");
         assert_eq!(Base64(&[0xff; 32]).to_string().len(), 44);
+    }
+
+    #[test]
+    fn http2_error_codes_are_shown_by_their_rfc_names() {
+        let reset = Error::Http2(Http2Error::StreamReset(8));
+        assert_eq!(
+            reset.to_string(),
+            "HTTP/2 error: the server reset the stream (RST_STREAM CANCEL)"
+        );
+        assert!(
+            Error::Http2(Http2Error::GoAway(0x99))
+                .to_string()
+                .ends_with("(GOAWAY error code 0x99)")
+        );
     }
 
     #[test]

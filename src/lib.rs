@@ -9,9 +9,10 @@
 //! - HTTPS (and plain HTTP) requests with verified TLS 1.2/1.3, trust chosen by the host or
 //!   the caller, never merged, never a bundle nobody chose;
 //! - HTTP/1.1 with keep-alive, redirects on request, time limits and response limits;
+//! - HTTP/2 by ALPN (`http2`, with the feature `http2`), one request per connection;
 //! - the same client natively over `std::net` ([`std_net`]), for tests and benchmarks.
 //!
-//! Out of scope (today): HTTP/2, content decoding, proxies, client certificates.
+//! Out of scope (today): HTTP/2 multiplexing, streamed uploads over HTTP/2.
 //!
 //! The layers, top down (docs/ARCHITECTURE.md draws them): `glue` (WIT and sockets, wasm32
 //! only) → [`client`] (pool, redirects, deadlines) → [`http1`] (the exchange) over a
@@ -25,6 +26,8 @@ pub mod channel;
 pub mod client;
 pub mod error;
 pub mod http1;
+#[cfg(feature = "http2")]
+pub mod http2;
 pub mod limits;
 pub mod net;
 #[cfg(not(target_arch = "wasm32"))]

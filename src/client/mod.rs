@@ -7,6 +7,7 @@
 //! native reference).
 
 pub mod pool;
+pub mod protocol;
 pub mod proxy;
 pub mod redirect;
 pub mod upload;
@@ -17,13 +18,14 @@ use std::rc::Rc;
 use crate::channel::{Channel, Link};
 use crate::error::{Error, Result};
 use crate::http1::content::ContentCoding;
-use crate::http1::{self, Exchange, Request, ResponseHead};
+use crate::http1::{self, Request, ResponseHead};
 use crate::limits::Limits;
 use crate::net::{Deadline, Network, TimeLimits};
 use crate::target::{Scheme, Target};
 use crate::tls::stream::TlsStream;
 use crate::tls::{Policy, TlsInfo};
 use pool::{Origin, Pool};
+use protocol::ExchangeBody;
 use proxy::{Proxy, ProxyConfig};
 use redirect::RedirectPolicy;
 
@@ -95,6 +97,10 @@ pub struct SendOptions {
     pub redirects: Option<RedirectPolicy>,
     /// The proxy to go through, unless its `no_proxy` names the host.
     pub proxy: Option<ProxyConfig>,
+    /// Whether a new https connection offers HTTP/2 by ALPN (`h2`, then `http/1.1`); a
+    /// server that picks `h2` gets HTTP/2 ([`protocol`]). Defaults to false: only
+    /// `http/1.1` is offered.
+    pub http2: bool,
 }
 
 /// A connection as the client keeps it: a channel over a TCP connection or a proxy's tunnel.
@@ -219,7 +225,7 @@ impl<N: Network> Client<N> {
         let route = self.route(&target, options)?;
         let verifies = self.policy.verifies();
         let exchange_over =
-            |channel| http1::exchange(channel, &target, request, verifies, &self.limits);
+            |channel| ExchangeBody::exchange(channel, &target, request, verifies, &self.limits);
 
         if let Some(channel) = self.idle_channel(&route.origin, options, total).await {
             match exchange_over(channel).await {
@@ -339,7 +345,8 @@ impl<N: Network> Client<N> {
                 link
             }
         };
-        let mut channel = Channel::open(target, link, Some(&self.policy)).await?;
+        let policy = protocol::connection_policy(&self.policy, target, options.http2)?;
+        let mut channel = Channel::open(target, link, Some(&policy)).await?;
         if self.outlived_its_chain(channel.resumed_chain(), target)? {
             return Ok(None);
         }
@@ -389,13 +396,14 @@ impl<N: Network> Client<N> {
     fn response(
         &self,
         url: &str,
-        response: Exchange<Link<N::Stream>>,
+        response: impl Into<ExchangeBody<Link<N::Stream>>>,
         origin: Origin,
     ) -> Response<N> {
+        let response = response.into();
         Response {
             url: url.to_owned(),
-            head: response.head.clone(),
-            tls: response.tls.clone(),
+            head: response.head().clone(),
+            tls: response.tls().cloned(),
             content_decoded: response.content_decoded(),
             body: Some(response),
             network: self.network.clone(),
@@ -430,7 +438,7 @@ pub struct Response<N: Network> {
     /// The content coding undone on the body, if any.
     pub content_decoded: Option<ContentCoding>,
     /// The body still arriving; `None` once complete or failed.
-    body: Option<Exchange<Link<N::Stream>>>,
+    body: Option<ExchangeBody<Link<N::Stream>>>,
     network: N,
     pool: SharedPool<N>,
     origin: Origin,
@@ -445,7 +453,7 @@ impl<N: Network> Response<N> {
         };
         match body.read_body(max).await {
             Ok(None) => {
-                if let Some(channel) = self.body.take().and_then(Exchange::into_idle_channel) {
+                if let Some(channel) = self.body.take().and_then(ExchangeBody::into_idle_channel) {
                     let now = self.network.now();
                     self.pool
                         .borrow_mut()

@@ -71,6 +71,11 @@ impl<N: Network> Client<N> {
         let Body::Streamed { size } = request.body else {
             return Err(Error::Internal("begin takes a streamed body".into()));
         };
+        // A streamed body goes over HTTP/1.1 (the HTTP/2 layer sends bodies given whole).
+        let options = &SendOptions {
+            http2: false,
+            ..options.clone()
+        };
         let total = self.total_deadline(options);
         let target = Target::parse(url)?;
         let route = self.route(&target, options)?;

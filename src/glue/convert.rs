@@ -5,7 +5,7 @@ use super::wit;
 use crate::client::proxy::ProxyConfig;
 use crate::client::redirect::RedirectPolicy;
 use crate::client::{ConnectOverride, SendOptions, Timeouts};
-use crate::error::{CertificateError, Error};
+use crate::error::{CertificateError, Error, Http2Error};
 use crate::http1::content::ContentCoding;
 use crate::http1::{Body, Request};
 use crate::limits::Limits;
@@ -115,6 +115,8 @@ pub(super) fn core_request(
             url: p.url,
             no_proxy: p.no_proxy,
         }),
+        // The context's choice (`offer-http2`), set by the caller.
+        http2: false,
     };
     let body = match (request.body, streamed) {
         (None, None) => Body::Empty,
@@ -185,6 +187,7 @@ pub(super) fn wit_error(err: Error) -> wit::ErrorCode {
         Error::PinMismatch { presented, pinned } => {
             W::PinMismatch(wit::PinMismatchPayload { presented, pinned })
         }
+        Error::Http2(why) => W::Http2Error(wit_http2_error(why)),
         Error::Internal(why) => W::InternalError(why),
     }
 }
@@ -261,6 +264,7 @@ pub(super) fn core_error(code: wit::ErrorCode) -> Error {
             presented: m.presented,
             pinned: m.pinned,
         },
+        W::Http2Error(why) => Error::Http2(core_http2_error(why)),
         W::InternalError(why) => Error::Internal(why),
     }
 }
@@ -290,5 +294,33 @@ fn core_certificate_error(err: wit::CertificateError) -> CertificateError {
         W::UnhandledCriticalExtension => CertificateError::UnhandledCriticalExtension,
         W::BadEncoding => CertificateError::BadEncoding,
         W::Other(why) => CertificateError::Other(why),
+    }
+}
+
+/// The HTTP/2 error as WIT has it.
+fn wit_http2_error(err: Http2Error) -> wit::Http2Error {
+    use wit::Http2Error as W;
+    match err {
+        Http2Error::GoAway(code) => W::GoAway(code),
+        Http2Error::StreamReset(code) => W::StreamReset(code),
+        Http2Error::FrameTooLarge(limit) => W::FrameTooLarge(limit),
+        Http2Error::ContinuationFlood(limit) => W::ContinuationFlood(limit),
+        Http2Error::ResetFlood(limit) => W::ResetFlood(limit),
+        Http2Error::PushRefused => W::PushRefused,
+        Http2Error::Protocol(why) => W::ProtocolError(why),
+    }
+}
+
+/// The core's HTTP/2 error from WIT's.
+fn core_http2_error(err: wit::Http2Error) -> Http2Error {
+    use wit::Http2Error as W;
+    match err {
+        W::GoAway(code) => Http2Error::GoAway(code),
+        W::StreamReset(code) => Http2Error::StreamReset(code),
+        W::FrameTooLarge(limit) => Http2Error::FrameTooLarge(limit),
+        W::ContinuationFlood(limit) => Http2Error::ContinuationFlood(limit),
+        W::ResetFlood(limit) => Http2Error::ResetFlood(limit),
+        W::PushRefused => Http2Error::PushRefused,
+        W::ProtocolError(why) => Http2Error::Protocol(why),
     }
 }

@@ -23,7 +23,7 @@ mod sockets;
 mod transport;
 mod trust;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use rustls_pki_types::UnixTime;
@@ -84,6 +84,7 @@ impl wit::Guest for Component {
                 Policy::unverified(),
                 Limits::default(),
             )),
+            offers_http2: Cell::new(false),
         })
     }
 
@@ -129,6 +130,8 @@ fn use_host_crypto() {}
 /// shared with its uploads.
 struct HttpsContext {
     client: Rc<Client<PlatformNetwork>>,
+    /// Whether its requests offer HTTP/2 by ALPN (`offer-http2`).
+    offers_http2: Cell<bool>,
 }
 
 impl HttpsContext {
@@ -145,6 +148,7 @@ impl HttpsContext {
             .map_err(wit_error)?;
         Ok(wit::Context::new(HttpsContext {
             client: Rc::new(Client::new(PlatformNetwork, policy, limits)),
+            offers_http2: Cell::new(false),
         }))
     }
 }
@@ -161,8 +165,17 @@ impl wit::GuestContext for HttpsContext {
             .map_err(wit_error)
     }
 
+    fn offer_http2(&self, offer: bool) -> Result<(), wit::ErrorCode> {
+        if offer && !cfg!(feature = "http2") {
+            return Err(wit_error(client::protocol::no_http2()));
+        }
+        self.offers_http2.set(offer);
+        Ok(())
+    }
+
     fn send(&self, request: wit::Request) -> Result<wit::Response, wit::ErrorCode> {
-        let (url, request, options) = core_request(request, None).map_err(wit_error)?;
+        let (url, request, mut options) = core_request(request, None).map_err(wit_error)?;
+        options.http2 = self.offers_http2.get();
         match block_on(self.client.send(&url, request, &options)) {
             Ok(response) => Ok(HttpsResponse::handle(response)),
             Err(err) => Err(wit_error(err)),

@@ -22,6 +22,9 @@ use crate::trust::AnchorSource;
 
 /// The ALPN protocol the client offers.
 pub const ALPN_HTTP11: &[u8] = b"http/1.1";
+/// The ALPN protocol of HTTP/2, offered before `http/1.1` by [`Policy::offering_http2`].
+#[cfg(feature = "http2")]
+pub const ALPN_H2: &[u8] = b"h2";
 
 /// A TLS protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -122,6 +125,18 @@ impl Policy {
             verification: Some(Verification { verifier, sessions }),
             identity,
         })
+    }
+
+    /// The same policy (trust, verification, sessions, identity) offering `h2` and then
+    /// `http/1.1` by ALPN, for a request that asks for HTTP/2.
+    #[cfg(feature = "http2")]
+    pub fn offering_http2(&self) -> Policy {
+        let mut config = ClientConfig::clone(&self.config);
+        config.alpn_protocols = vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()];
+        Policy {
+            config: Arc::new(config),
+            ..self.clone()
+        }
     }
 
     /// TLS with handshake signatures checked, but no chain or name verification.
@@ -293,6 +308,18 @@ mod tests {
         assert_eq!(policy.config.alpn_protocols, vec![ALPN_HTTP11.to_vec()]);
         assert!(policy.verifies());
         assert!(!Policy::unverified().verifies());
+    }
+
+    #[cfg(feature = "http2")]
+    #[test]
+    fn a_policy_offering_http2_offers_h2_first_and_keeps_its_verification() {
+        let (root, _) = root_and_leaf("a.test");
+        let policy = policy_trusting(root).offering_http2();
+        assert_eq!(
+            policy.config.alpn_protocols,
+            vec![ALPN_H2.to_vec(), ALPN_HTTP11.to_vec()]
+        );
+        assert!(policy.verifies());
     }
 
     #[test]

@@ -4,9 +4,6 @@
 //! compute (counted by the host), and verification fails exactly as it does inside the
 //! component, because the decisions never left it.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
 use rustls::SupportedCipherSuite;
 use rustls::crypto::SupportedKxGroup;
 use rustls::crypto::ring::{cipher_suite as suite, kx_group};
@@ -19,24 +16,7 @@ use verified_https_testkit::pki::{self, LeafSpec, Pki};
 use verified_https_testkit::server::{self, TestServer, Versions};
 
 use crate::cli::{ca_dir, https_get, run, target};
-use crate::support::{fetch_through, request_to, runtime};
-
-/// The host-crypto build, compiled once per test process.
-fn lending_runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        let component = default_component_path().with_file_name("verified-https-host-crypto.wasm");
-        assert!(
-            component.exists(),
-            "the host-crypto build is not at {}; run `make component` first",
-            component.display()
-        );
-        let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache");
-        Runtime::load(&component, Some(&cache))
-            .expect("loading the host-crypto build")
-            .0
-    })
-}
+use crate::support::{fetch_through, lending_runtime, request_to, runtime};
 
 /// The two artifacts, by name.
 fn artifacts() -> [(&'static str, &'static Runtime); 2] {

@@ -15,6 +15,7 @@ mod decoding;
 mod edge;
 mod host_keys;
 mod http;
+mod http2;
 mod lent_crypto;
 mod limbo;
 mod native;

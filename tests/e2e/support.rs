@@ -28,6 +28,23 @@ pub(crate) fn runtime() -> &'static Runtime {
     })
 }
 
+/// The host-crypto build, compiled once per test process.
+pub(crate) fn lending_runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let component = default_component_path().with_file_name("verified-https-host-crypto.wasm");
+        assert!(
+            component.exists(),
+            "the host-crypto build is not at {}; run `make component` first",
+            component.display()
+        );
+        let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("component-cache");
+        Runtime::load(&component, Some(&cache))
+            .expect("loading the host-crypto build")
+            .0
+    })
+}
+
 /// A client on loopback trusting `trust`, with the real clock.
 pub(crate) fn client(trust: HostTrust) -> ClientInstance {
     ClientInstance::new(runtime(), HostConfig::loopback(trust))

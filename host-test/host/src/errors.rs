@@ -1,14 +1,15 @@
 //! The component's `error-code` for scripts: curl's exit code. (For people, the component words
 //! each error itself: [`ClientInstance::describe_error`](crate::ClientInstance::describe_error).)
 
-use crate::ErrorCode;
+use crate::{ErrorCode, Http2Error};
 
 /// curl's exit code for an error (DESIGN.md: 3 bad URL, 6 resolve, 7 connect, 8 malformed reply,
 /// 18 truncated, 28 timeout, 35 TLS, 56 receive (and a proxy that refuses CONNECT), 58 client
 /// certificate, 60 certificate, 77 trust store, 90 pinned key mismatch; and curl's 63
 /// for a body over the size limit, 61 for a body that cannot be decoded, 65 for a body that
 /// would have to be sent again, 47 for too many redirects, 1 for a refused https-to-http
-/// redirect).
+/// redirect; curl's 92 for an HTTP/2 stream the server reset and 16 for other HTTP/2
+/// failures).
 pub fn exit_code(err: &ErrorCode) -> u8 {
     match err {
         ErrorCode::InvalidUrl(_) => 3,
@@ -35,6 +36,8 @@ pub fn exit_code(err: &ErrorCode) -> u8 {
         ErrorCode::InsecureRedirect(_) => 1,
         ErrorCode::InvalidClientIdentity(_) => 58,
         ErrorCode::PinMismatch(_) => 90,
+        ErrorCode::Http2Error(Http2Error::StreamReset(_)) => 92,
+        ErrorCode::Http2Error(_) => 16,
         ErrorCode::InternalError(_) => 1,
     }
 }

@@ -138,6 +138,14 @@ impl ClientInstance {
             .call_verify_chain(&mut self.store, context.0, chain, server_name)?)
     }
 
+    /// `context.offer-http2`: whether the context's requests offer `h2` by ALPN from now on.
+    pub fn offer_http2(&mut self, context: ContextHandle, offer: bool) -> CallResult<()> {
+        let api = self.bindings.verified_https_client();
+        Ok(api
+            .context()
+            .call_offer_http2(&mut self.store, context.0, offer)?)
+    }
+
     /// `context.send`, then the response's head fields.
     pub fn send(
         &mut self,

@@ -113,8 +113,8 @@ pub mod host_keys_bindings {
 
 pub use bindings::exports::verified::https::client::{
     CertificateError, ClientIdentity, ConnectOverride, ContentCoding, ContextOptions, DerIdentity,
-    ErrorCode, Header, Limits, PinMismatchPayload, ProxyConfig, ProxyErrorPayload, RedirectPolicy,
-    Request, RequestOptions, TlsInfo, TlsVersion, TrustAnchors, UploadProgress,
+    ErrorCode, Header, Http2Error, Limits, PinMismatchPayload, ProxyConfig, ProxyErrorPayload,
+    RedirectPolicy, Request, RequestOptions, TlsInfo, TlsVersion, TrustAnchors, UploadProgress,
 };
 pub use client_key::HostClientKey;
 pub use state::CryptoCalls;

@@ -28,6 +28,9 @@ pub struct NginxSpec {
     pub www: Vec<(String, Vec<u8>)>,
     /// Lines for the `/www/` location.
     pub www_directives: Vec<String>,
+    /// Whether it speaks HTTP/2 too (ALPN `h2` beside `http/1.1`; Debian's nginx-light has
+    /// the http_v2 module).
+    pub http2: bool,
 }
 
 impl Nginx {
@@ -76,6 +79,7 @@ impl Nginx {
         }
         let port = free_port()?;
         let d = dir.display();
+        let http2 = if spec.http2 { " http2" } else { "" };
         write(
             "nginx.conf",
             &format!(
@@ -83,7 +87,7 @@ impl Nginx {
                  events {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  \
                  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  \
                  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  server {{\n    \
-                 listen 127.0.0.1:{port} ssl;\n    ssl_certificate {d}/server.pem;\n    \
+                 listen 127.0.0.1:{port} ssl{http2};\n    ssl_certificate {d}/server.pem;\n    \
                  ssl_certificate_key {d}/server.key;\n    {}\n    location / {{ return 200 \"{body}\"; }}\n  }}\n}}\n",
                 directives.join("\n    ")
             ),

@@ -71,6 +71,20 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         }
     };
 
+    if args.http2 {
+        client
+            .offer_http2(context, true)?
+            .map_err(|err| Failure::from_error(&mut client, &err))?;
+    }
+    if verbose && request_is_https(args) {
+        let offered = if args.http2 {
+            "h2,http/1.1"
+        } else {
+            "http/1.1"
+        };
+        eprintln!("* ALPN: offering {offered}");
+    }
+
     let mut request = build_request(args)?;
     if args.compressed {
         request.options.accept_encoding = Some(client.supported_content_codings()?);
@@ -107,6 +121,13 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         println!("{}", metadata(&response, body_bytes));
     }
     Ok(())
+}
+
+/// Whether the URL asked for is https (ALPN is offered only there).
+fn request_is_https(args: &Args) -> bool {
+    args.url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// The proxy URL without its password, for `-v`.
@@ -236,6 +257,9 @@ fn report_crypto(runtime: &Runtime, client: &ClientInstance) {
 fn report_response(response: &ResponseHandle, started: Instant) {
     match &response.tls {
         Some(tls) => {
+            if let Some(alpn) = &tls.alpn {
+                eprintln!("* ALPN: server accepted {alpn}");
+            }
             eprintln!(
                 "* {} {}, ALPN {}, verified: {}",
                 tls.version,

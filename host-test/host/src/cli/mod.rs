@@ -115,6 +115,15 @@ pub struct Args {
     /// Ask for a compressed response (every coding the component decodes) and decode it.
     #[arg(long)]
     pub compressed: bool,
+    /// Offer HTTP/2 by ALPN (h2, then http/1.1), as curl's --http2: a server that picks h2
+    /// gets HTTP/2. Needs a component with HTTP/2 (the default host-crypto build;
+    /// target/verified-https.wasm has none: exit 2). A streamed upload (-T, --data-binary
+    /// @FILE) still goes over HTTP/1.1.
+    #[arg(long = "http2", overrides_with = "http1_1")]
+    pub http2: bool,
+    /// Offer only HTTP/1.1 by ALPN (the default).
+    #[arg(long = "http1.1", overrides_with = "http2")]
+    pub http1_1: bool,
     /// Go through the HTTP proxy URL (http:// or https://; http:// if no scheme is given;
     /// credentials as user:password@). Overrides HTTPS_PROXY, https_proxy, http_proxy and
     /// ALL_PROXY; an empty URL goes direct.
@@ -545,6 +554,14 @@ mod tests {
         );
         assert_eq!(args.max_filesize, Some(10));
         assert_eq!(args.url, "https://a.test/");
+    }
+
+    #[test]
+    fn http2_is_asked_for_by_flag_and_the_last_version_flag_wins() {
+        assert!(!parse(&["https://a.test/"]).http2);
+        assert!(parse(&["--http2", "https://a.test/"]).http2);
+        assert!(!parse(&["--http2", "--http1.1", "https://a.test/"]).http2);
+        assert!(parse(&["--http1.1", "--http2", "https://a.test/"]).http2);
     }
 
     #[test]
