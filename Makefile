@@ -144,9 +144,11 @@ python: component
 demo: component host
 	./target/release/demo
 
-## test: unit tests (natively) and the end-to-end suites (the component in wasmtime)
+## test: unit tests (natively) and the end-to-end suites (the component in wasmtime); the SIMD
+## ChaCha20-Poly1305's tests and vectors once more inside wasm (the wasmtime CLI runs them)
 test: component host compose wasmtime node python nginx
 	WASMTIME_CLI=$(WASMTIME_CLI) $(CARGO) test --release --workspace
+	CARGO_TARGET_WASM32_WASIP2_RUNNER=$(WASMTIME_CLI) $(CARGO) test --release --target $(TARGET) -p chacha20-poly1305-simd
 	cd $(NODE_DIR) && npm test
 	$(VENV)/bin/pytest -q host-test/python
 
