@@ -214,7 +214,7 @@ conformance: component host
 ## fuzz: each libFuzzer target for FUZZ_SECONDS (default 600); cargo-fuzz is installed if missing.
 ## The toolchain is stable, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its -Z sanitizer flags.
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS  ?= response chunked request pem content proxy upload
+FUZZ_TARGETS  ?= response chunked request pem content proxy upload chacha20_poly1305
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
 	@for target in $(FUZZ_TARGETS); do \
