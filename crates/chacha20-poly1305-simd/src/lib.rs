@@ -1,19 +1,23 @@
-//! ChaCha20-Poly1305 (RFC 8439) for the verified-https component, with ChaCha20 four blocks at
-//! a time in WebAssembly SIMD.
+//! ChaCha20-Poly1305 (RFC 8439) for the verified-https component, with ChaCha20 and Poly1305
+//! four blocks at a time in WebAssembly SIMD.
 //!
-//! ring's ChaCha20 inside wasm is its portable Rust, one 64-byte block at a time. Here the
-//! block function runs on four blocks at once, lane `j` of every `v128` holding block `j`'s
-//! word, which wasm32 built with `+simd128` (the component's flags, `.cargo/config.toml`)
-//! compiles to `i32x4` additions, XORs, shuffles and shifts. Every other target runs the same
-//! code over four `u32`s, so the unit tests, the vectors and the differential fuzz target run
-//! natively; `make test` runs them inside wasm too (the wasmtime CLI as cargo's runner), the
-//! SIMD backend against the portable one included.
+//! ring's ChaCha20 inside wasm is its portable Rust, one 64-byte block at a time, and its
+//! Poly1305 portable C, one 16-byte block at a time. Here the ChaCha20 block function runs on
+//! four blocks at once, lane `j` of every `v128` holding block `j`'s word, which wasm32 built
+//! with `+simd128` (the component's flags, `.cargo/config.toml`) compiles to `i32x4`
+//! additions, XORs, shuffles and shifts; and Poly1305 keeps four accumulators in the lanes
+//! (`poly1305`), multiplied with `i64x2.extmul` of 26-bit limbs. Every other target runs the
+//! same ChaCha20 over four `u32`s and Poly1305 one block at a time, so the unit tests, the
+//! vectors and the differential fuzz target run natively; `make test` runs them inside wasm
+//! too (the wasmtime CLI as cargo's runner), with each SIMD path compared to its portable one
+//! and the AEAD to ring's.
 //!
 //! In scope: the AEAD with a 96-bit nonce, seal and open in place, as TLS records need it.
 //! Out of scope: XChaCha20, streaming, nonce management (the caller's, as in TLS).
 //!
-//! Constant-time: ChaCha20 is additions, XORs and fixed rotations; Poly1305 is RustCrypto's
-//! (`poly1305`), and the tag is compared without an early exit. A record whose tag does not
+//! Constant-time: ChaCha20 is additions, XORs and fixed rotations; Poly1305 is multiplications
+//! of 26-bit limbs with no branch or index on secret data (poly1305-donna's 32-bit layout);
+//! the tag is compared without an early exit. A record whose tag does not
 //! match is never decrypted.
 
 #![cfg_attr(not(test), no_std)]
@@ -21,10 +25,10 @@
 
 mod chacha20;
 mod lanes;
+mod poly1305;
 
 use chacha20::ChaCha20;
 use poly1305::Poly1305;
-use poly1305::universal_hash::{KeyInit, UniversalHash};
 
 /// The backend this target compiles: SIMD inside wasm built with `+simd128`.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -118,9 +122,7 @@ impl ChaCha20Poly1305 {
 /// The two halves on their own, for the benchmarks that measure each: not an AEAD (no
 /// authentication); use [`ChaCha20Poly1305`].
 pub mod halves {
-    use super::{Backend, ChaCha20, KEY_LEN, NONCE_LEN, TAG_LEN};
-    use poly1305::Poly1305;
-    use poly1305::universal_hash::KeyInit;
+    use super::{Backend, ChaCha20, KEY_LEN, NONCE_LEN, Poly1305, TAG_LEN};
 
     /// XORs ChaCha20's keystream for `key` and `nonce`, from block `counter` on, into `data`
     /// (`data` at most 2^32 - `counter` blocks long).
@@ -135,7 +137,7 @@ pub mod halves {
 
     /// Poly1305 of `message` with the one-time `key`.
     pub fn poly1305(key: &[u8; 32], message: &[u8]) -> [u8; TAG_LEN] {
-        Poly1305::new(key.into()).compute_unpadded(message).into()
+        Poly1305::new(key).finalize_unpadded(message)
     }
 }
 
@@ -151,14 +153,14 @@ fn check_len(in_out: &[u8]) -> Result<(), Error> {
 /// and both lengths (RFC 8439 section 2.8).
 fn tag(cipher: &ChaCha20, aad: &[u8], ciphertext: &[u8]) -> [u8; TAG_LEN] {
     let one_time_key: [u8; 32] = cipher.keystream_block_prefix::<Backend, 32>(0);
-    let mut mac = Poly1305::new(&one_time_key.into());
+    let mut mac = Poly1305::new(&one_time_key);
     mac.update_padded(aad);
     mac.update_padded(ciphertext);
-    let mut lengths = poly1305::Block::default();
+    let mut lengths = [0u8; 16];
     lengths[..8].copy_from_slice(&(aad.len() as u64).to_le_bytes());
     lengths[8..].copy_from_slice(&(ciphertext.len() as u64).to_le_bytes());
-    mac.update(&[lengths]);
-    mac.finalize().into()
+    mac.update_padded(&lengths);
+    mac.finalize()
 }
 
 /// Whether two tags are equal, in time that does not depend on where they differ.
