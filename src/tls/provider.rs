@@ -1,9 +1,10 @@
 //! The crypto the client uses: ring's suites, key exchange groups and signature algorithms,
-//! ChaCha20-Poly1305 first (inside wasm, ChaCha20 is about five times faster than AES-GCM,
-//! which has no hardware support there), and no signing code. Inside wasm the ChaCha20-Poly1305
-//! suites seal and open records with `chacha20-poly1305-simd` (ChaCha20 four blocks at a time
-//! in wasm SIMD) instead of ring's one-block-at-a-time ChaCha20: [`super::simd_chacha`]. A build whose host
-//! lends its crypto installs [`super::lent`]'s provider instead, and `provider()` returns that.
+//! ChaCha20-Poly1305 first (inside wasm, ChaCha20 is several times faster than AES-GCM, which
+//! has no hardware support there), and no signing code. Inside wasm the ChaCha20-Poly1305
+//! suites seal and open records with `chacha20-poly1305-simd` (ChaCha20 and Poly1305 four
+//! blocks at a time in wasm SIMD) instead of ring's one-block-at-a-time code: the module
+//! `simd_chacha`. A build whose host lends its crypto installs [`super::lent`]'s provider
+//! instead, and `provider()` returns that.
 
 use std::sync::Arc;
 
@@ -22,11 +23,12 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring_provider())
 }
 
-/// ring's suites (all of them; inside wasm the ChaCha20-Poly1305 ones over the SIMD crate), TLS
-/// 1.3 first and ChaCha20-Poly1305 first within each version; ring's key exchange groups and webpki's signature algorithms, as rustls's ring provider has
-/// them. Built field by field rather than from `rustls::crypto::ring::default_provider()`: that
-/// one also carries a private-key loader, which drags ring's RSA, ECDSA and Ed25519 signing code
-/// into the component although a client without client certificates never signs.
+/// ring's suites (all of them; inside wasm the ChaCha20-Poly1305 ones over the SIMD crate), TLS 1.3
+/// first and ChaCha20-Poly1305 first within each version; ring's key exchange groups and webpki's
+/// signature algorithms, as rustls's ring provider has them. Built field by field rather than from
+/// `rustls::crypto::ring::default_provider()`: that one also carries a private-key loader, which
+/// drags ring's RSA, ECDSA and Ed25519 signing code into the component although a client without
+/// client certificates never signs.
 pub(crate) fn ring_provider() -> CryptoProvider {
     CryptoProvider {
         cipher_suites: builtin_suites(),

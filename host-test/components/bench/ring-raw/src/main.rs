@@ -1,9 +1,9 @@
-//! The ceilings inside wasm: ring's primitives with no TLS, HTTP or I/O around them.
-//! `ring-raw MIB` opens MIB MiB of 16 KiB records with each AEAD and prints one line per AEAD,
-//! `NAME BYTES NANOS`, then the same for the SIMD ChaCha20-Poly1305 of the self-contained
-//! component (`simd-chacha20-poly1305`) and its halves alone, ChaCha20 (`simd-chacha20`) and
-//! Poly1305 (`poly1305`), over the same records; then times the public-key operations of a handshake and prints
-//! `NAME OPERATIONS NANOS` for an X25519 key exchange (key generation and agreement) and a
+//! The ceilings inside wasm: ring's primitives with no TLS, HTTP or I/O around them. `ring-raw MIB`
+//! opens MIB MiB of 16 KiB records with each AEAD and prints one line per AEAD, `NAME BYTES NANOS`,
+//! then the same for the SIMD ChaCha20-Poly1305 of the self-contained component
+//! (`simd-chacha20-poly1305`) and its halves alone, ChaCha20 (`simd-chacha20`) and Poly1305
+//! (`poly1305`), over the same records; then times the public-key operations of a handshake and
+//! prints `NAME OPERATIONS NANOS` for an X25519 key exchange (key generation and agreement) and a
 //! P-256 ECDSA signature check.
 
 #![allow(
