@@ -120,14 +120,7 @@ fn words<const B: usize, const W: usize>(bytes: &[u8; B]) -> [u32; W] {
 mod tests {
     use super::*;
     use crate::lanes::Portable;
-
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::tests::hex;
 
     /// RFC 8439 section 2.3.2: the block function's test vector.
     #[test]

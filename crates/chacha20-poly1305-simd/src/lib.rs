@@ -173,7 +173,8 @@ fn tags_equal(a: &[u8; TAG_LEN], b: &[u8; TAG_LEN]) -> bool {
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
+    /// The bytes of hexadecimal `text` (whitespace ignored).
+    pub(crate) fn hex(text: &str) -> Vec<u8> {
         let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
         digits
             .chunks(2)

@@ -202,20 +202,7 @@ fn carry(h: Limbs) -> Limbs {
 /// exceed it a little (the shape [`multiply`] leaves).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn carry_from_h0(h: Limbs) -> Limbs {
-    let [mut h0, mut h1, mut h2, mut h3, mut h4] = h;
-    h1 += h0 >> 26;
-    h0 &= MASK;
-    h2 += h1 >> 26;
-    h1 &= MASK;
-    h3 += h2 >> 26;
-    h2 &= MASK;
-    h4 += h3 >> 26;
-    h3 &= MASK;
-    h0 += (h4 >> 26) * 5;
-    h4 &= MASK;
-    h1 += h0 >> 26;
-    h0 &= MASK;
-    [h0, h1, h2, h3, h4]
+    carry([h[0] & MASK, h[1] + (h[0] >> 26), h[2], h[3], h[4]])
 }
 
 /// Four blocks at a time in WebAssembly SIMD.
