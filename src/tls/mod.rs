@@ -26,7 +26,7 @@ pub mod pins;
 pub mod policy;
 pub mod provider;
 mod resumption;
-#[cfg(any(test, target_arch = "wasm32"))]
+#[cfg(any(test, all(target_arch = "wasm32", not(feature = "host-crypto"))))]
 mod simd_chacha;
 pub mod stream;
 pub mod verified_chains;

@@ -40,10 +40,11 @@ pub(crate) fn ring_provider() -> CryptoProvider {
 }
 
 /// [`ring_suites`], with the SIMD ChaCha20-Poly1305 inside wasm (natively ring's own assembly
-/// is the faster one).
+/// is the faster one). Not in the host-crypto build, which seals every record with the lent
+/// provider and would only carry the code.
 fn builtin_suites() -> Vec<SupportedCipherSuite> {
     let suites = ring_suites();
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", not(feature = "host-crypto")))]
     let suites = suites
         .into_iter()
         .map(super::simd_chacha::simd_twin)
