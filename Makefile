@@ -156,9 +156,11 @@ python: component
 demo: component host
 	./target/release/demo
 
-## test: unit tests (natively) and the end-to-end suites (the component in wasmtime)
+## test: unit tests (natively) and the end-to-end suites (the component in wasmtime); the SIMD
+## ChaCha20-Poly1305's tests and vectors once more inside wasm (the wasmtime CLI runs them)
 test: component host compose wasmtime node python nginx
 	WASMTIME_CLI=$(WASMTIME_CLI) $(CARGO) test --release --workspace --features verified-https/http2
+	CARGO_TARGET_WASM32_WASIP2_RUNNER=$(WASMTIME_CLI) $(CARGO) test --release --target $(TARGET) -p chacha20-poly1305-simd
 	cd $(NODE_DIR) && npm test
 	$(VENV)/bin/pytest -q host-test/python
 
@@ -226,7 +228,7 @@ conformance: component host
 ## fuzz: each libFuzzer target for FUZZ_SECONDS (default 600); cargo-fuzz is installed if missing.
 ## The toolchain is stable, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its -Z sanitizer flags.
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS  ?= response chunked request pem content proxy upload http2
+FUZZ_TARGETS  ?= response chunked request pem content proxy upload http2 chacha20_poly1305
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
 	@for target in $(FUZZ_TARGETS); do \

@@ -2,6 +2,8 @@
 //!
 //! - [`policy`]: the rustls configuration of a verified or an unverified context;
 //! - [`provider`]: the crypto (ring's suites, ChaCha20-Poly1305 first, no signing code);
+//! - `simd_chacha`: the ChaCha20-Poly1305 suites over the SIMD crate, which [`provider`]
+//!   takes inside wasm in place of ring's;
 //! - [`lent`]: the same suites, groups and algorithms with their math lent by the host;
 //! - [`verifier`]: webpki's verifier, naming a lone self-signed certificate and remembering
 //!   verified chains ([`verified_chains`]);
@@ -24,6 +26,8 @@ pub mod pins;
 pub mod policy;
 pub mod provider;
 mod resumption;
+#[cfg(any(test, all(target_arch = "wasm32", not(feature = "host-crypto"))))]
+mod simd_chacha;
 pub mod stream;
 pub mod verified_chains;
 pub mod verifier;

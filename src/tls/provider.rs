@@ -1,7 +1,10 @@
 //! The crypto the client uses: ring's suites, key exchange groups and signature algorithms,
-//! ChaCha20-Poly1305 first (inside wasm, ring's ChaCha20 is about five times faster than its
-//! AES-GCM, which has no hardware support there), and no signing code. A build whose host
-//! lends its crypto installs [`super::lent`]'s provider instead, and `provider()` returns that.
+//! ChaCha20-Poly1305 first (inside wasm, ChaCha20 is several times faster than AES-GCM, which
+//! has no hardware support there), and no signing code. Inside wasm the ChaCha20-Poly1305
+//! suites seal and open records with `chacha20-poly1305-simd` (ChaCha20 and Poly1305 four
+//! blocks at a time in wasm SIMD) instead of ring's one-block-at-a-time code: the module
+//! `simd_chacha`. A build whose host lends its crypto installs [`super::lent`]'s provider
+//! instead, and `provider()` returns that.
 
 use std::sync::Arc;
 
@@ -20,19 +23,33 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring_provider())
 }
 
-/// ring's suites (all of them), TLS 1.3 first and ChaCha20-Poly1305 first within each version;
-/// ring's key exchange groups and webpki's signature algorithms, as rustls's ring provider has
-/// them. Built field by field rather than from `rustls::crypto::ring::default_provider()`: that
-/// one also carries a private-key loader, which drags ring's RSA, ECDSA and Ed25519 signing code
-/// into the component although a client without client certificates never signs.
+/// ring's suites (all of them; inside wasm the ChaCha20-Poly1305 ones over the SIMD crate), TLS 1.3
+/// first and ChaCha20-Poly1305 first within each version; ring's key exchange groups and webpki's
+/// signature algorithms, as rustls's ring provider has them. Built field by field rather than from
+/// `rustls::crypto::ring::default_provider()`: that one also carries a private-key loader, which
+/// drags ring's RSA, ECDSA and Ed25519 signing code into the component although a client without
+/// client certificates never signs.
 pub(crate) fn ring_provider() -> CryptoProvider {
     CryptoProvider {
-        cipher_suites: ring_suites(),
+        cipher_suites: builtin_suites(),
         kx_groups: ring::DEFAULT_KX_GROUPS.to_vec(),
         signature_verification_algorithms: SIGNATURE_ALGORITHMS,
         secure_random: &SystemRandom,
         key_provider: &NoPrivateKeys,
     }
+}
+
+/// [`ring_suites`], with the SIMD ChaCha20-Poly1305 inside wasm (natively ring's own assembly
+/// is the faster one). Not in the host-crypto build, which seals every record with the lent
+/// provider and would only carry the code.
+fn builtin_suites() -> Vec<SupportedCipherSuite> {
+    let suites = ring_suites();
+    #[cfg(all(target_arch = "wasm32", not(feature = "host-crypto")))]
+    let suites = suites
+        .into_iter()
+        .map(super::simd_chacha::simd_twin)
+        .collect();
+    suites
 }
 
 /// ring's suites in the client's order: TLS 1.3 first, ChaCha20-Poly1305 first within each

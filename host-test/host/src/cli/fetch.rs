@@ -250,7 +250,9 @@ fn report_crypto(runtime: &Runtime, client: &ClientInstance) {
             calls.seals, calls.opens, calls.key_shares, calls.verifications
         );
     } else {
-        eprintln!("* crypto: inside the component (ring in wasm; it imports no crypto)");
+        eprintln!(
+            "* crypto: inside the component (ring, and ChaCha20-Poly1305 in wasm SIMD; it imports no crypto)"
+        );
     }
 }
 

@@ -1,7 +1,9 @@
-//! The ceilings inside wasm: ring's primitives with no TLS, HTTP or I/O around them.
-//! `ring-raw MIB` opens MIB MiB of 16 KiB records with each AEAD and prints one line per AEAD,
-//! `NAME BYTES NANOS`; then times the public-key operations of a handshake and prints
-//! `NAME OPERATIONS NANOS` for an X25519 key exchange (key generation and agreement) and a
+//! The ceilings inside wasm: ring's primitives with no TLS, HTTP or I/O around them. `ring-raw MIB`
+//! opens MIB MiB of 16 KiB records with each AEAD and prints one line per AEAD, `NAME BYTES NANOS`,
+//! then the same for the SIMD ChaCha20-Poly1305 of the self-contained component
+//! (`simd-chacha20-poly1305`) and its halves alone, ChaCha20 (`simd-chacha20`) and Poly1305
+//! (`poly1305`), over the same records; then times the public-key operations of a handshake and
+//! prints `NAME OPERATIONS NANOS` for an X25519 key exchange (key generation and agreement) and a
 //! P-256 ECDSA signature check.
 
 #![allow(
@@ -39,6 +41,14 @@ fn main() -> ExitCode {
         ("aes-256-gcm", &AES_256_GCM),
     ] {
         let nanos = open_records(algorithm, mib * 1024 * 1024 / RECORD);
+        println!("{name} {} {nanos}", mib * 1024 * 1024);
+    }
+    let records = mib * 1024 * 1024 / RECORD;
+    for (name, nanos) in [
+        ("simd-chacha20-poly1305", simd_open_records(records)),
+        ("simd-chacha20", simd_chacha20_records(records)),
+        ("poly1305", poly1305_records(records)),
+    ] {
         println!("{name} {} {nanos}", mib * 1024 * 1024);
     }
     println!("x25519 {OPERATIONS} {}", x25519_exchanges(OPERATIONS));
@@ -103,6 +113,45 @@ fn open_records(algorithm: &'static Algorithm, records: usize) -> u128 {
             .open_in_place(nonce(), Aad::empty(), &mut working)
             .expect("a record sealed with the same key opens");
         std::hint::black_box(plain);
+    }
+    start.elapsed().as_nanos()
+}
+
+/// [`open_records`] with the SIMD ChaCha20-Poly1305.
+fn simd_open_records(records: usize) -> u128 {
+    let key = chacha20_poly1305_simd::ChaCha20Poly1305::new(&[7; 32]);
+    let mut sealed = vec![0x5a; RECORD];
+    let tag = key
+        .seal_in_place(&[9; 12], &[], &mut sealed)
+        .expect("a record seals");
+    let mut working = sealed.clone();
+    let start = Instant::now();
+    for _ in 0..records {
+        working.copy_from_slice(&sealed);
+        key.open_in_place(&[9; 12], &[], &mut working, &tag)
+            .expect("a record sealed with the same key opens");
+        std::hint::black_box(&working);
+    }
+    start.elapsed().as_nanos()
+}
+
+/// The ChaCha20 half of [`simd_open_records`] alone: the keystream XORed into each record.
+fn simd_chacha20_records(records: usize) -> u128 {
+    let mut working = vec![0x5a; RECORD];
+    let start = Instant::now();
+    for _ in 0..records {
+        chacha20_poly1305_simd::halves::chacha20_xor(&[7; 32], &[9; 12], 1, &mut working);
+        std::hint::black_box(&working);
+    }
+    start.elapsed().as_nanos()
+}
+
+/// The Poly1305 half of [`simd_open_records`] alone: a tag over each record.
+fn poly1305_records(records: usize) -> u128 {
+    let record = vec![0x5a; RECORD];
+    let start = Instant::now();
+    for _ in 0..records {
+        std::hint::black_box(chacha20_poly1305_simd::halves::poly1305(&[7; 32], &record));
     }
     start.elapsed().as_nanos()
 }
