@@ -20,6 +20,10 @@ WASM_HOST_CRYPTO := target/verified-https-host-crypto.wasm
 # import, which the host implements: the Python host does), with the feature host-network.
 HOST_NETWORK_DIR := target/host-network
 WASM_HOST_NETWORK := target/verified-https-host-network.wasm
+# The same client for the world https-client-async (WASI 0.3: the async `client` beside the
+# synchronous one, over wasi:sockets@0.3), with the feature async-client.
+ASYNC_DIR := target/async-client
+WASM_ASYNC := target/verified-https-async.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 COMPONENTS := host-test/components/Cargo.toml
 
@@ -58,6 +62,8 @@ component: setup
 	$(OPTIMIZE) $(HOST_CRYPTO_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_CRYPTO)
 	$(CARGO) build --profile component --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR)
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK)
+	$(CARGO) build --profile component --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR)
+	$(OPTIMIZE) $(ASYNC_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_ASYNC)
 
 ## host: the native crates of host-test/ (the wasmtime host, testkit, bench, conformance, edge)
 ## and their bins: https-get, demo, bench, limbo-conformance, edge-host
@@ -171,6 +177,7 @@ lint: setup
 	$(CARGO) clippy --release --target $(TARGET) --lib -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-crypto --target-dir $(HOST_CRYPTO_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR) -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps
 	python3 host-test/tools/module-cycles.py src host-test/*/src
