@@ -9,7 +9,7 @@ use wit_bindgen::{FutureWriter, StreamReader, StreamResult, StreamWriter};
 
 use super::bindings::exports::verified::https_async::client as async_wit;
 use super::bindings::{wit_future, wit_stream};
-use super::convert::{core_request_parts, wit_coding, wit_error, wit_tls_info};
+use super::convert::{core_request_parts, wit_coding, wit_error, wit_headers, wit_tls_info};
 use super::{Component, HttpsContext, PlatformNetwork, wit};
 use crate::client::upload::Progress;
 use crate::client::{self, Client, SendOptions};
@@ -48,15 +48,7 @@ impl async_wit::Guest for Component {
             url: response.url.clone(),
             status: response.head.status,
             reason: response.head.reason.clone(),
-            headers: response
-                .head
-                .headers
-                .iter()
-                .map(|(name, value)| wit::Header {
-                    name: name.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
+            headers: wit_headers(&response.head.headers),
             tls: response.tls.clone().map(wit_tls_info),
             content_decoded: response
                 .content_decoded

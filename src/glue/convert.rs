@@ -146,6 +146,17 @@ pub(super) fn core_request_parts(
     Ok((core, send_options))
 }
 
+/// A response head's fields as WIT has them.
+pub(super) fn wit_headers(headers: &[(String, Vec<u8>)]) -> Vec<wit::Header> {
+    headers
+        .iter()
+        .map(|(name, value)| wit::Header {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
 /// The TLS details as WIT has them.
 pub(super) fn wit_tls_info(info: TlsInfo) -> wit::TlsInfo {
     wit::TlsInfo {

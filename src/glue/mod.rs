@@ -48,7 +48,7 @@ use crate::tls::{ClientIdentity, Policy, TlsOptions};
 use async_sockets::AsyncWasiNetwork as PlatformNetwork;
 use convert::{
     core_error, core_limits, core_request, tls_options, trust_choice, wit_coding, wit_error,
-    wit_tls_info,
+    wit_headers, wit_tls_info,
 };
 #[cfg(not(any(feature = "host-network", feature = "async-client")))]
 use sockets::WasiNetwork as PlatformNetwork;
@@ -246,16 +246,7 @@ impl wit::GuestResponse for HttpsResponse {
     }
 
     fn headers(&self) -> Vec<wit::Header> {
-        self.0
-            .borrow()
-            .head
-            .headers
-            .iter()
-            .map(|(name, value)| wit::Header {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect()
+        wit_headers(&self.0.borrow().head.headers)
     }
 
     fn tls(&self) -> Option<wit::TlsInfo> {
