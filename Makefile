@@ -52,7 +52,7 @@ setup:
 ## component: the https-client component (cdylib for wasm32-wasip2), then binaryen's wasm-opt
 ## over its core module (-Oz, and the component-name section dropped: 971 KB, from 1,069 KB at
 ## opt-level "s" and -O2, with bulk speed unchanged); and the host-keys, host-crypto and
-## host-network builds
+## host-network builds, and the async-client build (WASI 0.3: target/verified-https-async.wasm)
 component: setup
 	$(CARGO) build --profile component --target $(TARGET) --lib
 	$(OPTIMIZE) $(CARGO_WASM) $(WASM)

@@ -286,3 +286,36 @@ fn requests_of_later_runs_reuse_the_contexts_idle_connection() {
         "three requests, one after the other, over one kept-alive connection"
     );
 }
+
+#[test]
+fn eight_requests_to_a_server_that_answers_each_after_a_second_take_about_a_second() {
+    let pki = Pki::new("async-fan-out");
+    let slow = server(
+        &pki,
+        Arc::new(|_: &SeenRequest, out: &mut dyn Write| {
+            std::thread::sleep(Duration::from_secs(1));
+            out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")?;
+            Ok(Ending::CloseNotify)
+        }),
+    );
+    let (mut client, context) = client(&pki);
+    let requests = (0..8).map(|i| get(&slow, &format!("/{i}"), None)).collect();
+    let outcomes = client
+        .send_concurrently(context, requests)
+        .expect("no trap");
+    let slowest = outcomes
+        .iter()
+        .map(|outcome| {
+            let outcome = ok(outcome);
+            assert_eq!(outcome.body, b"slow");
+            outcome.done_after
+        })
+        .max()
+        .expect("eight outcomes");
+    // One after the other: 8 s at least.
+    assert!(
+        slowest >= Duration::from_secs(1) && slowest < Duration::from_millis(2_000),
+        "{slowest:?}"
+    );
+    assert_eq!(slow.connections(), 8);
+}
