@@ -25,6 +25,10 @@ WASM_HOST_NETWORK := target/verified-https-host-network.wasm
 # dependencies are shared, and only the client crate is built again (about 10 s each time the
 # two builds take turns) instead of every dependency once more in a directory of its own.
 WASM_HOST_NETWORK_CRYPTO := target/verified-https-host-network-crypto.wasm
+# The same client for the world https-client-async (WASI 0.3: the async `client` beside the
+# synchronous one, over wasi:sockets@0.3), with the feature async-client.
+ASYNC_DIR := target/async-client
+WASM_ASYNC := target/verified-https-async.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 COMPONENTS := host-test/components/Cargo.toml
 
@@ -53,7 +57,8 @@ setup:
 ## component: the https-client component (cdylib for wasm32-wasip2), then binaryen's wasm-opt
 ## over its core module (-Oz, and the component-name section dropped: 971 KB, from 1,069 KB at
 ## opt-level "s" and -O2, with bulk speed unchanged); and the host-keys, host-crypto,
-## host-network and host-network-crypto builds. HTTP/2 (the feature http2, +222 KB) is in the
+## host-network and host-network-crypto builds, and the async-client build (WASI 0.3:
+## target/verified-https-async.wasm). HTTP/2 (the feature http2, +222 KB) is in the
 ## host-crypto build only: it would take the self-contained one over its 1.0 MB budget
 component: setup
 	$(CARGO) build --profile component --target $(TARGET) --lib
@@ -66,6 +71,8 @@ component: setup
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK)
 	$(CARGO) build --profile component --target $(TARGET) --lib --features host-network,host-crypto --target-dir $(HOST_NETWORK_DIR)
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK_CRYPTO)
+	$(CARGO) build --profile component --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR)
+	$(OPTIMIZE) $(ASYNC_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_ASYNC)
 
 ## host: the native crates of host-test/ (the wasmtime host, testkit, bench, conformance, edge)
 ## and their bins: https-get, demo, bench, limbo-conformance, edge-host
@@ -187,6 +194,7 @@ lint: setup
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-crypto,http2 --target-dir $(HOST_CRYPTO_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network,host-crypto --target-dir $(HOST_NETWORK_DIR) -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps --features verified-https/http2
 	python3 host-test/tools/module-cycles.py src host-test/*/src

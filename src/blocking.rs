@@ -1,13 +1,42 @@
 //! Driving the async core over a blocking network port: every operation of a blocking
-//! transport (the WASI 0.2 glue, [`crate::std_net`]) completes before it returns, so the
-//! core's futures are ready the first time they are polled. A future that is not is a bug in
-//! the port, reported as an internal error: never a spin, never a hang.
+//! transport (the WASI 0.2 glue, [`crate::std_net`]: each a [`BlockingStream`]) completes
+//! before it returns, so the core's futures are ready the first time they are polled. A
+//! future that is not is a bug in the port, reported as an internal error: never a spin,
+//! never a hang.
 
 use std::future::Future;
+use std::io::{self, Read, Write};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::error::{Error, Result};
+use crate::net::Transport;
+
+/// A blocking byte stream (`Read + Write` that keeps to its own time limits), which is a
+/// [`Transport`] whose every operation is done when it returns.
+pub trait BlockingStream: Read + Write {
+    /// Whether input is waiting right now (bytes, the end, or an error), found without
+    /// blocking: [`Transport::has_input`].
+    fn has_input(&mut self) -> bool;
+}
+
+impl<T: BlockingStream> Transport for T {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(self, buf)
+    }
+
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        Write::write_all(self, data)
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Write::flush(self)
+    }
+
+    async fn has_input(&mut self) -> bool {
+        BlockingStream::has_input(self)
+    }
+}
 
 /// Runs `future` of the core over a blocking network port to its end.
 pub fn block_on<T>(future: impl Future<Output = Result<T>>) -> Result<T> {

@@ -7,8 +7,9 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::blocking::BlockingStream;
 use crate::error::{Error, Result};
-use crate::net::{Deadline, Network, TimeLimits, Transport};
+use crate::net::{Deadline, Network, TimeLimits};
 
 /// `std::net` and `std::time::Instant` as the client's network.
 #[derive(Debug, Clone, Copy, Default)]
@@ -141,21 +142,8 @@ impl Network for StdNetwork {
     }
 }
 
-/// Each operation blocks until it is done, so its future is ready at the first poll.
-impl Transport for StdStream {
-    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(self, buf)
-    }
-
-    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        Write::write_all(self, data)
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
-        Write::flush(self)
-    }
-
-    async fn has_input(&mut self) -> bool {
+impl BlockingStream for StdStream {
+    fn has_input(&mut self) -> bool {
         let tcp = &self.tcp;
         if tcp.set_nonblocking(true).is_err() {
             return true;

@@ -8,10 +8,21 @@ compile_error!(
     "host-network is the build of a world without identity; enable it without host-keys"
 );
 
+#[cfg(all(
+    feature = "async-client",
+    any(
+        feature = "host-keys",
+        feature = "host-crypto",
+        feature = "host-network"
+    )
+))]
+compile_error!("async-client is the build of a world of its own; enable it alone");
+
 #[cfg(not(any(
     feature = "host-keys",
     feature = "host-crypto",
-    feature = "host-network"
+    feature = "host-network",
+    feature = "async-client"
 )))]
 wit_bindgen::generate!({
     world: "https-client",
@@ -52,6 +63,15 @@ wit_bindgen::generate!({
 wit_bindgen::generate!({
     world: "https-client-host-network-crypto",
     path: "wit",
+});
+
+// The client on WASI 0.3: the synchronous `client` and the async one beside it, over
+// wasi:sockets@0.3 and wasi:clocks@0.3 (docs: wit/async/client.wit).
+#[cfg(feature = "async-client")]
+wit_bindgen::generate!({
+    world: "https-client-async",
+    path: "wit/async",
+    generate_all,
 });
 
 use super::Component;

@@ -90,7 +90,28 @@ pub(super) fn core_request(
     request: wit::Request,
     streamed: Option<Option<u64>>,
 ) -> Result<(String, Request, SendOptions), Error> {
-    let options = request.options;
+    let body = match (request.body, streamed) {
+        (None, None) => Body::Empty,
+        (Some(bytes), None) => Body::Bytes(bytes),
+        (None, Some(size)) => Body::Streamed { size },
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidRequest(
+                "begin-request streams the body: request.body must be absent".into(),
+            ));
+        }
+    };
+    let (core, options) =
+        core_request_parts(request.method, request.headers, body, request.options)?;
+    Ok((request.url, core, options))
+}
+
+/// The core's request and send options from a WIT request's parts, its body as given.
+pub(super) fn core_request_parts(
+    method: String,
+    headers: Vec<wit::Header>,
+    body: Body,
+    options: wit::RequestOptions,
+) -> Result<(Request, SendOptions), Error> {
     let send_options = SendOptions {
         timeouts: Timeouts::requested(
             options.connect_timeout_ms,
@@ -118,27 +139,24 @@ pub(super) fn core_request(
         // The context's choice (`offer-http2`), set by the caller.
         http2: false,
     };
-    let body = match (request.body, streamed) {
-        (None, None) => Body::Empty,
-        (Some(bytes), None) => Body::Bytes(bytes),
-        (None, Some(size)) => Body::Streamed { size },
-        (Some(_), Some(_)) => {
-            return Err(Error::InvalidRequest(
-                "begin-request streams the body: request.body must be absent".into(),
-            ));
-        }
-    };
     let core = Request {
-        method: request.method,
-        headers: request
-            .headers
-            .into_iter()
-            .map(|h| (h.name, h.value))
-            .collect(),
+        method,
+        headers: headers.into_iter().map(|h| (h.name, h.value)).collect(),
         body,
         accept_encoding: options.accept_encoding.map(core_codings).transpose()?,
     };
-    Ok((request.url, core, send_options))
+    Ok((core, send_options))
+}
+
+/// A response head's fields as WIT has them.
+pub(super) fn wit_headers(headers: &[(String, Vec<u8>)]) -> Vec<wit::Header> {
+    headers
+        .iter()
+        .map(|(name, value)| wit::Header {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect()
 }
 
 /// The TLS details as WIT has them.

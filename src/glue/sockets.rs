@@ -14,8 +14,9 @@ use wasip2::sockets::network::{
 };
 use wasip2::sockets::{instance_network, ip_name_lookup, tcp::TcpSocket, tcp_create_socket};
 
+use crate::blocking::BlockingStream;
 use crate::error::{Error, Result};
-use crate::net::{Deadline, Network as ClientNetwork, TimeLimits, Transport};
+use crate::net::{Deadline, Network as ClientNetwork, TimeLimits};
 
 /// `wasi:sockets` and the `wasi:clocks` monotonic clock as the client's network.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,21 +43,8 @@ impl ClientNetwork for WasiNetwork {
     }
 }
 
-/// Each operation blocks until it is done, so its future is ready at the first poll.
-impl Transport for TcpStream {
-    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(self, buf)
-    }
-
-    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        Write::write_all(self, data)
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
-        Write::flush(self)
-    }
-
-    async fn has_input(&mut self) -> bool {
+impl BlockingStream for TcpStream {
+    fn has_input(&mut self) -> bool {
         if self.received_at < self.received.len() {
             return true;
         }

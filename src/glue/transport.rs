@@ -7,8 +7,9 @@ use std::io::{self, Read, Write};
 use wasip2::clocks::monotonic_clock;
 
 use super::bindings::verified::https::transport::{self, TransportError};
+use crate::blocking::BlockingStream;
 use crate::error::{Error, Result};
-use crate::net::{Deadline, Network as ClientNetwork, TimeLimits, Transport};
+use crate::net::{Deadline, Network as ClientNetwork, TimeLimits};
 
 /// The `transport` import and the `wasi:clocks` monotonic clock as the client's network.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,21 +53,8 @@ impl ClientNetwork for HostNetwork {
     }
 }
 
-/// Each operation blocks until it is done, so its future is ready at the first poll.
-impl Transport for HostConnection {
-    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(self, buf)
-    }
-
-    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        Write::write_all(self, data)
-    }
-
-    async fn flush(&mut self) -> io::Result<()> {
-        Write::flush(self)
-    }
-
-    async fn has_input(&mut self) -> bool {
+impl BlockingStream for HostConnection {
+    fn has_input(&mut self) -> bool {
         if self.received_at < self.received.len() {
             return true;
         }
