@@ -20,6 +20,10 @@ WASM_HOST_CRYPTO := target/verified-https-host-crypto.wasm
 # import, which the host implements: the Python host does), with the feature host-network.
 HOST_NETWORK_DIR := target/host-network
 WASM_HOST_NETWORK := target/verified-https-host-network.wasm
+# The same client exporting wasi:http/client@0.3.0 too (world https-client-wasi-http in
+# wit/wasi-http/), with the feature wasi-http: what a wasi:http guest is composed with.
+WASI_HTTP_DIR := target/wasi-http
+WASM_WASI_HTTP := target/verified-https-wasi-http.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 COMPONENTS := host-test/components/Cargo.toml
 
@@ -48,7 +52,7 @@ setup:
 ## component: the https-client component (cdylib for wasm32-wasip2), then binaryen's wasm-opt
 ## over its core module (-Oz, and the component-name section dropped: 971 KB, from 1,069 KB at
 ## opt-level "s" and -O2, with bulk speed unchanged); and the host-keys, host-crypto and
-## host-network builds
+## host-network builds, and the wasi-http build (wasi:http/client@0.3.0 exported too)
 component: setup
 	$(CARGO) build --profile component --target $(TARGET) --lib
 	$(OPTIMIZE) $(CARGO_WASM) $(WASM)
@@ -58,6 +62,8 @@ component: setup
 	$(OPTIMIZE) $(HOST_CRYPTO_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_CRYPTO)
 	$(CARGO) build --profile component --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR)
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK)
+	$(CARGO) build --profile component --target $(TARGET) --lib --features wasi-http --target-dir $(WASI_HTTP_DIR)
+	$(OPTIMIZE) $(WASI_HTTP_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_WASI_HTTP)
 
 ## host: the native crates of host-test/ (the wasmtime host, testkit, bench, conformance, edge)
 ## and their bins: https-get, demo, bench, limbo-conformance, edge-host
@@ -77,8 +83,9 @@ guests: setup
 
 ## compose: the client composed with each trust provider (wac plug), into target/composed/:
 ## self-contained components that import only wasi:*; and the edge function and the get-rs,
-## get-py and get-js commands composed with the client and trust-files. wac-cli is installed
-## if missing.
+## get-py and get-js commands composed with the client and trust-files; and the wasi:http
+## guest wasi-http-fetch composed with the wasi-http build and trust-files (its HTTPS verified
+## inside, with trust-files' anchors). wac-cli is installed if missing.
 COMPOSED := target/composed
 compose: component guests get-py get-js
 	@command -v wac >/dev/null || $(CARGO) install --locked wac-cli
@@ -89,6 +96,8 @@ compose: component guests get-py get-js
 	wac plug target/$(TARGET)/release/get-rs.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-rs.wasm
 	wac plug target/get-py/get-py.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-py.wasm
 	wac plug target/get-js/get-js.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-js.wasm
+	wac plug $(WASM_WASI_HTTP) --plug target/$(TARGET)/release/trust_files.wasm -o $(COMPOSED)/https-client-wasi-http-files.wasm
+	wac plug target/$(TARGET)/release/wasi-http-fetch.wasm --plug $(COMPOSED)/https-client-wasi-http-files.wasm -o $(COMPOSED)/wasi-http-fetch.wasm
 
 ## get-py: the Python command (host-test/components/commands/get-py, over the guest library
 ## host-test/components/libraries/python) built by componentize-py 0.25 (from PyPI, into
@@ -171,6 +180,7 @@ lint: setup
 	$(CARGO) clippy --release --target $(TARGET) --lib -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-crypto --target-dir $(HOST_CRYPTO_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR) -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --lib --features wasi-http --target-dir $(WASI_HTTP_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps
 	python3 host-test/tools/module-cycles.py src host-test/*/src

@@ -9,10 +9,21 @@
 ))]
 compile_error!("host-network is the build of a world of its own; enable it alone");
 
+#[cfg(all(
+    feature = "wasi-http",
+    any(
+        feature = "host-keys",
+        feature = "host-crypto",
+        feature = "host-network"
+    )
+))]
+compile_error!("wasi-http is the build of a world of its own; enable it alone");
+
 #[cfg(not(any(
     feature = "host-keys",
     feature = "host-crypto",
-    feature = "host-network"
+    feature = "host-network",
+    feature = "wasi-http"
 )))]
 wit_bindgen::generate!({
     world: "https-client",
@@ -42,6 +53,15 @@ compile_error!("host-crypto and host-keys are builds of two separate worlds; ena
 wit_bindgen::generate!({
     world: "https-client-host-network",
     path: "wit",
+});
+
+// The same client, exporting `wasi:http/client@0.3.0` too, over the host's `wasi:http/types`
+// (docs: wit/wasi-http/world.wit).
+#[cfg(feature = "wasi-http")]
+wit_bindgen::generate!({
+    world: "https-client-wasi-http",
+    path: "wit/wasi-http",
+    generate_all,
 });
 
 use super::Component;

@@ -9,7 +9,9 @@
 //!   [`crate::tls::lent`], installed before the first context;
 //! - `sockets`: the core's network port over `wasi:sockets` and `wasi:clocks`;
 //! - `transport` (the `host-network` build, instead of `sockets`): the network port over the
-//!   `transport` import.
+//!   `transport` import;
+//! - `wasi_http` (the `wasi-http` build): `wasi:http/client@0.3.0` over the core, for
+//!   `wasi:http` guests composed with the client.
 
 mod bindings;
 mod convert;
@@ -22,6 +24,8 @@ mod sockets;
 #[cfg(feature = "host-network")]
 mod transport;
 mod trust;
+#[cfg(feature = "wasi-http")]
+mod wasi_http;
 
 use std::cell::RefCell;
 use std::rc::Rc;
