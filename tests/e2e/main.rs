@@ -25,3 +25,4 @@ mod tls_contract;
 mod trust;
 mod uploads;
 mod verification;
+mod wasi_http;

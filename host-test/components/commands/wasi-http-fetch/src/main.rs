@@ -1,7 +1,8 @@
-//! `wasi-http-fetch URL`: an ordinary `wasi:http` 0.3 command (`wasi:cli/run@0.3.0`), written
-//! against the published WIT (vendored unchanged in `wit/deps`) and nothing of this project.
-//! It GETs `URL` through `wasi:http/client.send`, writes the body on stdout, and on failure
-//! writes the `error-code` (with its payload) on stderr and exits with 1.
+//! `wasi-http-fetch [-d DATA] URL`: an ordinary `wasi:http` 0.3 command (`wasi:cli/run@0.3.0`),
+//! written against the published WIT (vendored unchanged in `wit/deps`) and nothing of this
+//! project. It GETs `URL` (or POSTs `DATA` to it, streamed) through `wasi:http/client.send`,
+//! writes the body on stdout, and on failure writes the `error-code` (with its payload) on
+//! stderr and exits with 1.
 //!
 //! Run alone on the stock wasmtime CLI (`-S p3 -S http`), the host sends the request and does
 //! the TLS; composed with the verified-https client (`make compose`:
@@ -23,7 +24,7 @@ mod bindings {
 
 use bindings::wasi::cli::{environment, stderr, stdout};
 use bindings::wasi::http::client;
-use bindings::wasi::http::types::{ErrorCode, Fields, Request, Response, Scheme, Trailers};
+use bindings::wasi::http::types::{ErrorCode, Fields, Method, Request, Response, Scheme, Trailers};
 use bindings::{wit_future, wit_stream};
 
 /// The component: its one export is `wasi:cli/run`.
@@ -32,12 +33,16 @@ struct Fetch;
 impl bindings::exports::wasi::cli::run::Guest for Fetch {
     async fn run() -> Result<(), ()> {
         let arguments = environment::get_arguments();
-        let [_, url] = arguments.as_slice() else {
-            write_all_to_stderr("usage: wasi-http-fetch URL\n").await;
-            return Err(());
+        let (data, url) = match arguments.as_slice() {
+            [_, url] => (None, url),
+            [_, flag, data, url] if flag == "-d" => (Some(data.as_bytes().to_vec()), url),
+            _ => {
+                write_all_to_stderr("usage: wasi-http-fetch [-d DATA] URL\n").await;
+                return Err(());
+            }
         };
         let mut body = Output::stdout();
-        let outcome = fetch(url, &mut body).await;
+        let outcome = fetch(url, data, &mut body).await;
         body.finish().await;
         match outcome {
             Ok(()) => Ok(()),
@@ -62,15 +67,32 @@ enum Failure {
     Http(ErrorCode),
 }
 
-/// GETs `url` through `wasi:http/client.send` and copies its body into `out` as it arrives;
-/// the body counts as received only when the trailers future says so.
-async fn fetch(url: &str, out: &mut Output) -> Result<(), Failure> {
+/// GETs `url` (or POSTs `data` to it, with its `Content-Length`, written into the body stream
+/// by a task of its own while `send` runs) through `wasi:http/client.send` and copies the
+/// response's body into `out` as it arrives; the body counts as received only when the
+/// trailers future says so.
+async fn fetch(url: &str, data: Option<Vec<u8>>, out: &mut Output) -> Result<(), Failure> {
     let (scheme, authority, path) = split_url(url).ok_or(Failure::Url)?;
     let (trailers_writer, trailers) =
         wit_future::new::<Result<Option<Trailers>, ErrorCode>>(|| Ok(None));
     drop(trailers_writer);
-    let (request, _transmitted) = Request::new(Fields::new(), None, trailers, None);
+    let headers = Fields::new();
+    let post = data.is_some();
+    let contents = data.map(|data| {
+        let length = data.len().to_string().into_bytes();
+        // Fields::new is mutable: appending to it cannot fail for a valid name and digits.
+        let _ = headers.append("content-length", &length);
+        let (mut writer, contents) = wit_stream::new::<u8>();
+        wit_bindgen::spawn(async move {
+            writer.write_all(data).await;
+        });
+        contents
+    });
+    let (request, _transmitted) = Request::new(headers, contents, trailers, None);
     let invalid = |()| Failure::Url;
+    if post {
+        request.set_method(&Method::Post).map_err(invalid)?;
+    }
     request.set_scheme(Some(&scheme)).map_err(invalid)?;
     request.set_authority(Some(authority)).map_err(invalid)?;
     request.set_path_with_query(Some(path)).map_err(invalid)?;
