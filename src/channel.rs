@@ -2,12 +2,12 @@
 //! `https://`. It opens (connects TLS for the target's name), writes, and reads, saying how a
 //! stream ended; HTTP framing is not its business.
 
-use std::io::{Read, Write};
+use std::io;
 
 use rustls_pki_types::CertificateDer;
 
 use crate::error::{Error, Result};
-use crate::net::{Phase, transport_error};
+use crate::net::{Phase, Transport, transport_error};
 use crate::target::{Scheme, Target};
 use crate::tls::stream::{Plaintext, TlsStream};
 use crate::tls::{Policy, TlsInfo};
@@ -31,17 +31,15 @@ pub enum Received {
     UncleanEnd,
 }
 
-impl<T: Read + Write> Channel<T> {
+impl<T: Transport> Channel<T> {
     /// Opens a channel for `target` over a connected transport; for https, performs the TLS
     /// handshake with `policy`, verifying (or not) as it says.
-    pub fn open(target: &Target, io: T, policy: Option<&Policy>) -> Result<Self> {
+    pub async fn open(target: &Target, io: T, policy: Option<&Policy>) -> Result<Self> {
         match (target.scheme, policy) {
             (Scheme::Http, _) => Ok(Channel::Plain(io)),
-            (Scheme::Https, Some(policy)) => Ok(Channel::Tls(Box::new(TlsStream::connect(
-                policy,
-                target.server_name()?,
-                io,
-            )?))),
+            (Scheme::Https, Some(policy)) => Ok(Channel::Tls(Box::new(
+                TlsStream::connect(policy, target.server_name()?, io).await?,
+            ))),
             (Scheme::Https, None) => {
                 Err(Error::Internal("https without a TLS configuration".into()))
             }
@@ -56,14 +54,14 @@ impl<T: Read + Write> Channel<T> {
         }
     }
 
-    /// Whether input is waiting (as `transport_has_input` finds on the transport): bytes, or
-    /// for TLS plaintext, the server's close or a failure; TLS records that carry none
-    /// (session tickets arriving late) are taken in and do not count. An idle channel with
-    /// input must not carry another request.
-    pub fn has_input(&mut self, mut transport_has_input: impl FnMut(&mut T) -> bool) -> bool {
+    /// Whether input is waiting (as the transport's `has_input` finds): bytes, or for TLS
+    /// plaintext, the server's close or a failure; TLS records that carry none (session
+    /// tickets arriving late) are taken in and do not count. An idle channel with input must
+    /// not carry another request.
+    pub async fn has_input(&mut self) -> bool {
         match self {
-            Channel::Plain(io) => transport_has_input(io),
-            Channel::Tls(tls) => tls.has_input(transport_has_input),
+            Channel::Plain(io) => io.has_input().await,
+            Channel::Tls(tls) => tls.has_input().await,
         }
     }
 
@@ -85,42 +83,50 @@ impl<T: Read + Write> Channel<T> {
     }
 
     /// Sends all of `data`.
-    pub fn write_all(&mut self, data: &[u8]) -> Result<()> {
+    pub async fn write_all(&mut self, data: &[u8]) -> Result<()> {
         let sent = match self {
-            Channel::Plain(io) => io.write_all(data).and_then(|()| io.flush()),
-            Channel::Tls(tls) => tls.write_all(data),
+            Channel::Plain(io) => match io.write_all(data).await {
+                Ok(()) => io.flush().await,
+                Err(e) => Err(e),
+            },
+            Channel::Tls(tls) => tls.write_all(data).await,
         };
         sent.map_err(|e| transport_error(Phase::Sending, e))
     }
 
     /// Sends `parts` one after another as one flight (a chunk's size line, its bytes and its
     /// CRLF), without joining them first.
-    pub fn write_parts(&mut self, parts: &[&[u8]]) -> Result<()> {
+    pub async fn write_parts(&mut self, parts: &[&[u8]]) -> Result<()> {
         let sent = match self {
-            Channel::Plain(io) => parts
-                .iter()
-                .try_for_each(|part| io.write_all(part))
-                .and_then(|()| io.flush()),
-            Channel::Tls(tls) => tls.write_parts(parts),
+            Channel::Plain(io) => write_parts_plain(io, parts).await,
+            Channel::Tls(tls) => tls.write_parts(parts).await,
         };
         sent.map_err(|e| transport_error(Phase::Sending, e))
     }
 
     /// Reads what arrives next into `buf`.
-    pub fn read(&mut self, buf: &mut [u8]) -> Result<Received> {
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<Received> {
         match self {
-            Channel::Plain(io) => match io.read(buf) {
+            Channel::Plain(io) => match io.read(buf).await {
                 Ok(0) => Ok(Received::CleanEnd),
                 Ok(n) => Ok(Received::Data(n)),
                 Err(e) => Err(transport_error(Phase::Receiving, e)),
             },
-            Channel::Tls(tls) => Ok(match tls.read(buf)? {
+            Channel::Tls(tls) => Ok(match tls.read(buf).await? {
                 Plaintext::Data(n) => Received::Data(n),
                 Plaintext::CloseNotify => Received::CleanEnd,
                 Plaintext::Truncated => Received::UncleanEnd,
             }),
         }
     }
+}
+
+/// Writes `parts` one after another over a plain transport, then flushes.
+async fn write_parts_plain<T: Transport>(io: &mut T, parts: &[&[u8]]) -> io::Result<()> {
+    for part in parts {
+        io.write_all(part).await?;
+    }
+    io.flush().await
 }
 
 /// The byte stream a channel runs over: a TCP connection (to the server, or to an http://
@@ -133,7 +139,7 @@ pub enum Link<T> {
     ProxyTls(Box<TlsStream<T>>),
 }
 
-impl<T: Read + Write> Link<T> {
+impl<T: Transport> Link<T> {
     /// The TCP connection underneath (to change its time limits).
     pub fn tcp_mut(&mut self) -> &mut T {
         match self {
@@ -141,60 +147,51 @@ impl<T: Read + Write> Link<T> {
             Link::ProxyTls(tls) => tls.transport_mut(),
         }
     }
-
-    /// Whether input is waiting (as `tcp_has_input` finds on the TCP connection): bytes, or
-    /// through a TLS proxy the tunnel's bytes, its close or a failure (the proxy's own
-    /// tickets do not count, so that reading the tunnel then does not wait).
-    pub fn has_input(&mut self, mut tcp_has_input: impl FnMut(&mut T) -> bool) -> bool {
-        match self {
-            Link::Tcp(io) => tcp_has_input(io),
-            Link::ProxyTls(tls) => tls.has_input(tcp_has_input),
-        }
-    }
 }
 
 /// The core's error as an I/O error, for a TLS stream running inside the proxy's: a passed
 /// deadline stays a timeout.
-fn io_error(err: Error) -> std::io::Error {
+fn io_error(err: Error) -> io::Error {
     match err {
-        Error::Timeout => std::io::ErrorKind::TimedOut.into(),
-        other => std::io::Error::other(other.to_string()),
+        Error::Timeout => io::ErrorKind::TimedOut.into(),
+        other => io::Error::other(other.to_string()),
     }
 }
 
-impl<T: Read + Write> Read for Link<T> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+impl<T: Transport> Transport for Link<T> {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Link::Tcp(io) => io.read(buf),
+            Link::Tcp(io) => io.read(buf).await,
             // The proxy's TLS ending, cleanly or not, ends the tunnel: the server's TLS inside
             // it tells a truncated response from a complete one.
-            Link::ProxyTls(tls) => match tls.read(buf).map_err(io_error)? {
+            Link::ProxyTls(tls) => match tls.read(buf).await.map_err(io_error)? {
                 Plaintext::Data(n) => Ok(n),
                 Plaintext::CloseNotify | Plaintext::Truncated => Ok(0),
             },
         }
     }
-}
 
-impl<T: Read + Write> Write for Link<T> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         match self {
-            Link::Tcp(io) => io.write(buf),
-            Link::ProxyTls(tls) => tls.write_all(buf).map(|()| buf.len()),
+            Link::Tcp(io) => io.write_all(data).await,
+            Link::ProxyTls(tls) => tls.write_all(data).await,
         }
     }
 
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+    async fn flush(&mut self) -> io::Result<()> {
         match self {
-            Link::Tcp(io) => io.write_all(buf),
-            Link::ProxyTls(tls) => tls.write_all(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Link::Tcp(io) => io.flush(),
+            Link::Tcp(io) => io.flush().await,
             Link::ProxyTls(_) => Ok(()),
+        }
+    }
+
+    /// Bytes on the TCP connection, or through a TLS proxy the tunnel's bytes, its close or a
+    /// failure (the proxy's own tickets do not count, so that reading the tunnel then does
+    /// not wait).
+    async fn has_input(&mut self) -> bool {
+        match self {
+            Link::Tcp(io) => io.has_input().await,
+            Link::ProxyTls(tls) => tls.has_input().await,
         }
     }
 }

@@ -15,10 +15,12 @@
 //!
 //! The layers, top down (docs/ARCHITECTURE.md draws them): `glue` (WIT and sockets, wasm32
 //! only) → [`client`] (pool, redirects, deadlines) → [`http1`] (the exchange) over a
-//! [`channel`] (TCP or [`tls`] over it) → the [`net`] port. [`trust`] turns anchors into a
+//! [`channel`] (TCP or [`tls`] over it) → the [`net`] port, which is async ([`blocking`]
+//! drives it over a blocking port: the WASI 0.2 glue, [`std_net`]). [`trust`] turns anchors into a
 //! root store; [`error`] is the one error type and its wording. Everything but `glue` is
 //! sans-IO or generic over the port, and tested natively.
 
+pub mod blocking;
 pub mod channel;
 pub mod client;
 pub mod error;

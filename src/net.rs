@@ -1,9 +1,11 @@
 //! The network port: what the core needs from a platform (a monotonic clock, TCP connections
 //! whose reads and writes keep to deadlines), and the one place a transport's I/O errors become
-//! the core's. The glue implements it over `wasi:sockets` (`glue::sockets`), [`crate::std_net`]
-//! over `std::net`.
+//! the core's. The port is async, so that one instance can wait on many connections at once;
+//! a blocking implementation (the WASI 0.2 glue, `glue::sockets` and `glue::transport`, and
+//! [`crate::std_net`] over `std::net`) completes each operation before it returns, and is
+//! driven by [`crate::blocking::block_on`].
 
-use std::io::{self, Read, Write};
+use std::io;
 
 use crate::error::{Error, Result};
 
@@ -45,27 +47,55 @@ impl TimeLimits {
     }
 }
 
+/// A byte stream the core reads and writes: a TCP connection, or a tunnel through a proxy.
+/// A read or write whose deadline passes fails with [`io::ErrorKind::TimedOut`];
+/// [`transport_error`] relies on that.
+#[allow(
+    async_fn_in_trait,
+    reason = "the client runs on one thread (a component, or the native reference), so its \
+              futures need no Send bound"
+)]
+pub trait Transport {
+    /// Reads what arrives next into `buf`; 0 at the end of the stream.
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+
+    /// Writes all of `data`.
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()>;
+
+    /// Waits until everything written has left.
+    async fn flush(&mut self) -> io::Result<()>;
+
+    /// Whether input is waiting on the stream right now (bytes, its end, or an error), found
+    /// without waiting for more. An idle connection with input is never reused: the bytes
+    /// could be taken as the answer to the next request.
+    async fn has_input(&mut self) -> bool;
+}
+
 /// What the client needs from the platform: a monotonic clock and TCP connections whose reads
-/// and writes keep to time limits. A read or write whose deadline passes fails with
-/// [`io::ErrorKind::TimedOut`]; [`transport_error`] relies on that.
+/// and writes keep to time limits.
+#[allow(
+    async_fn_in_trait,
+    reason = "the client runs on one thread (a component, or the native reference), so its \
+              futures need no Send bound"
+)]
 pub trait Network: Clone {
     /// A connected TCP stream.
-    type Stream: Read + Write;
+    type Stream: Transport;
 
     /// Now on a monotonic clock, in nanoseconds.
     fn now(&self) -> u64;
 
     /// Resolves `host` (unless it is an IP literal) and connects to its first address that
     /// accepts, before `deadline`.
-    fn connect(&self, host: &str, port: u16, deadline: Option<Deadline>) -> Result<Self::Stream>;
+    async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        deadline: Option<Deadline>,
+    ) -> Result<Self::Stream>;
 
     /// Sets the time limits of the stream's later reads and writes.
     fn set_limits(stream: &mut Self::Stream, limits: TimeLimits);
-
-    /// Whether input is waiting on the stream right now (bytes, its end, or an error), found
-    /// without blocking. An idle connection with input is never reused: the bytes could be
-    /// taken as the answer to the next request.
-    fn has_input(stream: &mut Self::Stream) -> bool;
 }
 
 /// What a connection was doing when its transport failed; it decides the error's case.

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::net::{Deadline, Network, TimeLimits};
+use crate::net::{Deadline, Network, TimeLimits, Transport};
 
 /// `std::net` and `std::time::Instant` as the client's network.
 #[derive(Debug, Clone, Copy, Default)]
@@ -93,7 +93,12 @@ impl Network for StdNetwork {
         now_nanos()
     }
 
-    fn connect(&self, host: &str, port: u16, deadline: Option<Deadline>) -> Result<StdStream> {
+    async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        deadline: Option<Deadline>,
+    ) -> Result<StdStream> {
         let addresses: Vec<_> = (host, port)
             .to_socket_addrs()
             .map_err(|e| Error::Dns(format!("{host}: {e}")))?
@@ -134,9 +139,24 @@ impl Network for StdNetwork {
     fn set_limits(stream: &mut StdStream, limits: TimeLimits) {
         stream.limits = limits;
     }
+}
 
-    fn has_input(stream: &mut StdStream) -> bool {
-        let tcp = &stream.tcp;
+/// Each operation blocks until it is done, so its future is ready at the first poll.
+impl Transport for StdStream {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(self, buf)
+    }
+
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        Write::write_all(self, data)
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Write::flush(self)
+    }
+
+    async fn has_input(&mut self) -> bool {
+        let tcp = &self.tcp;
         if tcp.set_nonblocking(true).is_err() {
             return true;
         }

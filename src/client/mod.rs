@@ -149,13 +149,19 @@ impl<N: Network> Client<N> {
 
     /// Sends `request` (whose body, if any, is given whole) to `url`, following redirects as
     /// `options` say.
-    pub fn send(&self, url: &str, request: Request, options: &SendOptions) -> Result<Response<N>> {
+    pub async fn send(
+        &self,
+        url: &str,
+        request: Request,
+        options: &SendOptions,
+    ) -> Result<Response<N>> {
         if matches!(request.body, http1::Body::Streamed { .. }) {
             return Err(Error::Internal("a streamed body is sent with begin".into()));
         }
         let total = self.total_deadline(options);
-        let response = self.send_once(url, &request, options, total)?;
+        let response = self.send_once(url, &request, options, total).await?;
         self.follow(url.to_owned(), request, options, total, response)
+            .await
     }
 
     /// The deadline of a whole request that starts now, redirects included.
@@ -169,7 +175,7 @@ impl<N: Network> Client<N> {
     /// Follows the redirects that start with `response` (to `request` for `url`), as
     /// `options` say, before `total`. A redirect's body is read and dropped, so that its
     /// connection carries the next request when that stays on the origin.
-    fn follow(
+    async fn follow(
         &self,
         mut url: String,
         mut request: Request,
@@ -194,15 +200,15 @@ impl<N: Network> Client<N> {
             let Some((next_url, next_request)) = next else {
                 return Ok(response);
             };
-            response.discard(REDIRECT_BODY_DRAIN);
+            response.discard(REDIRECT_BODY_DRAIN).await;
             (url, request) = (next_url, next_request);
             followed += 1;
-            response = self.send_once(&url, &request, options, total)?;
+            response = self.send_once(&url, &request, options, total).await?;
         }
     }
 
     /// Sends one request, on an idle connection to its origin if there is one, before `total`.
-    fn send_once(
+    async fn send_once(
         &self,
         url: &str,
         request: &Request,
@@ -215,8 +221,8 @@ impl<N: Network> Client<N> {
         let exchange_over =
             |channel| http1::exchange(channel, &target, request, verifies, &self.limits);
 
-        if let Some(channel) = self.idle_channel(&route.origin, options, total) {
-            match exchange_over(channel) {
+        if let Some(channel) = self.idle_channel(&route.origin, options, total).await {
+            match exchange_over(channel).await {
                 Ok(response) => return Ok(self.response(url, response, route.origin)),
                 // The server closed the idle connection before it saw the request: send the
                 // request again on a new connection if that cannot do harm.
@@ -224,8 +230,8 @@ impl<N: Network> Client<N> {
                 Err(err) => return Err(err),
             }
         }
-        let channel = self.connect(&target, &route, options, total)?;
-        let response = exchange_over(channel)?;
+        let channel = self.connect(&target, &route, options, total).await?;
+        let response = exchange_over(channel).await?;
         Ok(self.response(url, response, route.origin))
     }
 
@@ -277,23 +283,24 @@ impl<N: Network> Client<N> {
     /// server's, or an https proxy's) that outlived the chain it was verified with is not
     /// used: the context has then forgotten those sessions, so a second attempt is a full
     /// handshake that verifies again.
-    fn connect(
+    async fn connect(
         &self,
         target: &Target,
         route: &Route,
         options: &SendOptions,
         total: Option<Deadline>,
     ) -> Result<Connection<N>> {
-        match self.connect_once(target, route, options, total)? {
+        match self.connect_once(target, route, options, total).await? {
             Some(channel) => Ok(channel),
             None => self
-                .connect_once(target, route, options, total)?
+                .connect_once(target, route, options, total)
+                .await?
                 .ok_or_else(|| Error::Internal("a second handshake resumed a session".into())),
         }
     }
 
     /// One attempt of [`Client::connect`]; `None` if a resumed session outlived its chain.
-    fn connect_once(
+    async fn connect_once(
         &self,
         target: &Target,
         route: &Route,
@@ -307,7 +314,7 @@ impl<N: Network> Client<N> {
             Some(proxy) => (route.proxy_address.clone(), proxy.target.port),
             None => (route.origin.address.clone(), target.port),
         };
-        let mut tcp = self.network.connect(&host, port, connect_deadline)?;
+        let mut tcp = self.network.connect(&host, port, connect_deadline).await?;
         let mut limits = TimeLimits {
             total,
             phase: after(timeouts.handshake_ms),
@@ -321,18 +328,18 @@ impl<N: Network> Client<N> {
                     Scheme::Http => Link::Tcp(tcp),
                     Scheme::Https => {
                         let name = proxy.target.server_name()?;
-                        let tls = TlsStream::connect(&self.policy, name, tcp)?;
+                        let tls = TlsStream::connect(&self.policy, name, tcp).await?;
                         if self.outlived_its_chain(tls.resumed_chain(), &proxy.target)? {
                             return Ok(None);
                         }
                         Link::ProxyTls(Box::new(tls))
                     }
                 };
-                proxy::open_tunnel(proxy, &mut link, &route.tunnel_to, &self.limits)?;
+                proxy::open_tunnel(proxy, &mut link, &route.tunnel_to, &self.limits).await?;
                 link
             }
         };
-        let mut channel = Channel::open(target, link, Some(&self.policy))?;
+        let mut channel = Channel::open(target, link, Some(&self.policy)).await?;
         if self.outlived_its_chain(channel.resumed_chain(), target)? {
             return Ok(None);
         }
@@ -356,7 +363,7 @@ impl<N: Network> Client<N> {
     /// An idle connection to `origin` with no input waiting, its time limits set for a
     /// request: one with stray bytes (a body after a 204, an answer sent before the request)
     /// or whose server has closed it is dropped, and the next one tried.
-    fn idle_channel(
+    async fn idle_channel(
         &self,
         origin: &Origin,
         options: &SendOptions,
@@ -364,7 +371,7 @@ impl<N: Network> Client<N> {
     ) -> Option<Connection<N>> {
         loop {
             let mut channel = self.pool.borrow_mut().take(origin, self.network.now())?;
-            if channel.has_input(|link| link.has_input(N::has_input)) {
+            if channel.has_input().await {
                 continue;
             }
             N::set_limits(
@@ -432,11 +439,11 @@ pub struct Response<N: Network> {
 impl<N: Network> Response<N> {
     /// Reads at most `max` bytes of the body; `None` once it is complete. An error ends the
     /// body (and its connection).
-    pub fn read_body(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
+    pub async fn read_body(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
         let Some(body) = self.body.as_mut() else {
             return Ok(None);
         };
-        match body.read_body(max) {
+        match body.read_body(max).await {
             Ok(None) => {
                 if let Some(channel) = self.body.take().and_then(Exchange::into_idle_channel) {
                     let now = self.network.now();
@@ -456,10 +463,10 @@ impl<N: Network> Response<N> {
 
     /// Reads and drops the body, so that its connection goes back to the idle ones, unless
     /// it is longer than `max` bytes (then the connection is closed instead).
-    fn discard(&mut self, max: usize) {
+    async fn discard(&mut self, max: usize) {
         let mut read = 0;
         while read <= max {
-            match self.read_body(max + 1 - read) {
+            match self.read_body(max + 1 - read).await {
                 Ok(Some(piece)) => read += piece.len(),
                 Ok(None) | Err(_) => return,
             }

@@ -3,12 +3,12 @@
 //! The server's TLS runs inside the tunnel, so the proxy sees only ciphertext and can never
 //! vouch for a certificate. Sans-IO but for [`open_tunnel`], which speaks over any stream.
 
-use std::io::{Read, Write};
 use std::net::IpAddr;
 
 use crate::error::{Base64, Error, Result};
 use crate::http1::head::parse_head;
 use crate::limits::Limits;
+use crate::net::Transport;
 use crate::target::{Host, Scheme, Target};
 
 /// A proxy as a request gives it.
@@ -172,7 +172,7 @@ fn percent_decode(text: &str) -> Option<String> {
 
 /// Asks the proxy at the other end of `link` for a tunnel to `authority` and reads its
 /// answer: a 2xx opens the tunnel; anything else is [`Error::Proxy`] with the status.
-pub fn open_tunnel<T: Read + Write>(
+pub async fn open_tunnel<T: Transport>(
     proxy: &Proxy,
     link: &mut T,
     authority: &str,
@@ -180,8 +180,9 @@ pub fn open_tunnel<T: Read + Write>(
 ) -> Result<()> {
     let sending = |e| crate::net::transport_error(crate::net::Phase::Sending, e);
     link.write_all(&proxy.connect_request(authority))
-        .and_then(|()| link.flush())
+        .await
         .map_err(sending)?;
+    link.flush().await.map_err(sending)?;
     let mut received = Vec::new();
     let mut chunk = [0; 1024];
     loop {
@@ -202,7 +203,7 @@ pub fn open_tunnel<T: Read + Write>(
             return Ok(());
         }
         // Nothing may follow the answer before the tunnel's first byte is sent (checked above).
-        match link.read(&mut chunk) {
+        match link.read(&mut chunk).await {
             Ok(0) => {
                 return Err(Error::ConnectionTerminated(
                     "the proxy closed the connection before answering CONNECT".into(),
@@ -335,25 +336,27 @@ mod tests {
     #[test]
     fn the_tunnel_opens_on_2xx_and_a_refusal_is_the_proxy_error_with_its_status() {
         struct Peer(std::io::Cursor<Vec<u8>>, Vec<u8>);
-        impl Read for Peer {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                self.0.read(buf)
+        impl Transport for Peer {
+            async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                std::io::Read::read(&mut self.0, buf)
             }
-        }
-        impl Write for Peer {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.1.extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
+            async fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+                self.1.extend_from_slice(data);
                 Ok(())
+            }
+            async fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+            async fn has_input(&mut self) -> bool {
+                self.0.position() < self.0.get_ref().len() as u64
             }
         }
         let p = proxy("http://u:p@p.test:3128", &[]).unwrap();
         let limits = Limits::default();
         let answer = |bytes: &[u8]| {
             let mut peer = Peer(std::io::Cursor::new(bytes.to_vec()), Vec::new());
-            open_tunnel(&p, &mut peer, "a.test:443", &limits).map(|()| peer.1)
+            crate::blocking::block_on(open_tunnel(&p, &mut peer, "a.test:443", &limits))
+                .map(|()| peer.1)
         };
         let sent = answer(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
         assert!(sent.starts_with(b"CONNECT a.test:443 HTTP/1.1\r\n"));

@@ -62,7 +62,7 @@ struct Sending<N: Network> {
 impl<N: Network> Client<N> {
     /// Sends the head of `request` (whose body is [`Body::Streamed`]) to `url`; the body
     /// follows through the returned [`Upload`].
-    pub fn begin(
+    pub async fn begin(
         self: &Rc<Self>,
         url: &str,
         request: Request,
@@ -76,18 +76,18 @@ impl<N: Network> Client<N> {
         let route = self.route(&target, options)?;
         let head = request.encode(&target)?;
         let mut channel = None;
-        if let Some(mut idle) = self.idle_channel(&route.origin, options, total) {
+        if let Some(mut idle) = self.idle_channel(&route.origin, options, total).await {
             // A head that cannot be written on an idle connection (the server closed it) is
             // written on a new one: no byte of the body has gone.
-            if idle.write_all(&head).is_ok() {
+            if idle.write_all(&head).await.is_ok() {
                 channel = Some(idle);
             }
         }
         let channel = match channel {
             Some(channel) => channel,
             None => {
-                let mut fresh = self.connect(&target, &route, options, total)?;
-                fresh.write_all(&head)?;
+                let mut fresh = self.connect(&target, &route, options, total).await?;
+                fresh.write_all(&head).await?;
                 fresh
             }
         };
@@ -114,65 +114,72 @@ type Answer = (ResponseHead, BodyFraming);
 
 impl<N: Network> Upload<N> {
     /// Sends `piece` as the next part of the body.
-    pub fn write(&mut self, piece: &[u8]) -> Result<Progress> {
+    pub async fn write(&mut self, piece: &[u8]) -> Result<Progress> {
         match self.state {
             State::Sending(_) => {}
             State::Answered(_) => return Ok(Progress::Answered),
             State::Failed => return Err(failed_before()),
         }
-        self.step(|upload, sending| {
+        self.step(async |upload, sending| {
             let (before, after) = sending.encoder.frame(piece)?;
-            upload.send(sending, &[&before, piece, after])
+            upload.send(sending, &[&before, piece, after]).await
         })
+        .await
     }
 
     /// Ends the body and waits for the response's head; redirects are followed as the
     /// request's options say (a 307 or 308, which would need the body again, fails with
     /// [`Error::BodyNotReplayable`]).
-    pub fn finish(mut self) -> Result<Response<N>> {
+    pub async fn finish(mut self) -> Result<Response<N>> {
         if let State::Sending(_) = self.state {
-            self.step(|upload, sending| {
+            self.step(async |upload, sending| {
                 let mut tail = Vec::new();
                 sending.encoder.finish(&mut tail)?;
-                upload.send(sending, &[&tail])
-            })?;
+                upload.send(sending, &[&tail]).await
+            })
+            .await?;
         }
         let exchange = match std::mem::replace(&mut self.state, State::Failed) {
             State::Answered(exchange) => *exchange,
-            State::Sending(sending) => receive_response(
-                sending.channel,
-                sending.received,
-                sending.heads,
-                &self.request,
-                self.client.policy.verifies(),
-                &self.client.limits,
-            )?,
+            State::Sending(sending) => {
+                receive_response(
+                    sending.channel,
+                    sending.received,
+                    sending.heads,
+                    &self.request,
+                    self.client.policy.verifies(),
+                    &self.client.limits,
+                )
+                .await?
+            }
             State::Failed => return Err(failed_before()),
         };
         let response = self
             .client
             .response(&self.url, exchange, self.origin.clone());
-        self.client.follow(
-            self.url.clone(),
-            self.request.clone(),
-            &self.options,
-            self.total,
-            response,
-        )
+        self.client
+            .follow(
+                self.url.clone(),
+                self.request.clone(),
+                &self.options,
+                self.total,
+                response,
+            )
+            .await
     }
 
     /// Runs `send` on the body being sent (after the go-ahead, if one is awaited), moving the
     /// upload to its next state: answered when the server's final head arrived, failed when
     /// anything failed.
-    fn step(
+    async fn step(
         &mut self,
-        send: impl FnOnce(&Self, &mut Sending<N>) -> Result<Option<Answer>>,
+        send: impl AsyncFnOnce(&Self, &mut Sending<N>) -> Result<Option<Answer>>,
     ) -> Result<Progress> {
         let State::Sending(mut sending) = std::mem::replace(&mut self.state, State::Failed) else {
             return Err(failed_before());
         };
-        let answer = match self.go_ahead(&mut sending)? {
-            None => send(self, &mut sending)?,
+        let answer = match self.go_ahead(&mut sending).await? {
+            None => send(self, &mut sending).await?,
             answer => answer,
         };
         let Some((head, framing)) = answer else {
@@ -196,15 +203,12 @@ impl<N: Network> Upload<N> {
 
     /// Before body bytes go: the server's answer to `Expect: 100-continue` the first time
     /// (waiting at most [`CONTINUE_WAIT_MS`]), or whatever it has sent meanwhile.
-    fn go_ahead(&self, sending: &mut Sending<N>) -> Result<Option<Answer>> {
+    async fn go_ahead(&self, sending: &mut Sending<N>) -> Result<Option<Answer>> {
         if std::mem::take(&mut sending.awaiting_continue) {
-            return self.await_answer(sending, Wait::ForContinue);
+            return self.await_answer(sending, Wait::ForContinue).await;
         }
-        if sending
-            .channel
-            .has_input(|link| link.has_input(N::has_input))
-        {
-            return self.await_answer(sending, Wait::WhatArrived);
+        if sending.channel.has_input().await {
+            return self.await_answer(sending, Wait::WhatArrived).await;
         }
         Ok(None)
     }
@@ -212,7 +216,7 @@ impl<N: Network> Upload<N> {
     /// Reads what the server sends, as `wait` says, for at most [`CONTINUE_WAIT_MS`]: its
     /// final head is the answer; a `100 Continue` (for [`Wait::ForContinue`]) or the end of the
     /// wait is none. The server closing the connection is an error.
-    fn await_answer(&self, sending: &mut Sending<N>, wait: Wait) -> Result<Option<Answer>> {
+    async fn await_answer(&self, sending: &mut Sending<N>, wait: Wait) -> Result<Option<Answer>> {
         let limits = &self.client.limits;
         let until = Deadline::after_millis(self.client.network.now(), CONTINUE_WAIT_MS);
         let set_phase = |sending: &mut Sending<N>, phase| {
@@ -241,7 +245,7 @@ impl<N: Network> Upload<N> {
                 break Ok(None);
             }
             reads += 1;
-            match sending.channel.read(&mut chunk) {
+            match sending.channel.read(&mut chunk).await {
                 Ok(Received::Data(n)) => sending.received.extend_from_slice(&chunk[..n]),
                 Ok(Received::CleanEnd | Received::UncleanEnd) => {
                     break Err(Error::ConnectionTerminated(
@@ -265,15 +269,15 @@ impl<N: Network> Upload<N> {
 
     /// Sends body bytes in their framing (`parts`, sent in one flight, none copied); a
     /// connection that fails may carry the server's answer.
-    fn send(&self, sending: &mut Sending<N>, parts: &[&[u8]]) -> Result<Option<Answer>> {
+    async fn send(&self, sending: &mut Sending<N>, parts: &[&[u8]]) -> Result<Option<Answer>> {
         if parts.iter().all(|part| part.is_empty()) {
             return Ok(None);
         }
-        match sending.channel.write_parts(parts) {
+        match sending.channel.write_parts(parts).await {
             Ok(()) => Ok(None),
             // A server that answers and closes mid-upload (413, 401) makes the write fail: its
             // answer, if it arrived, is what the caller needs.
-            Err(err) => match self.await_answer(sending, Wait::ForContinue) {
+            Err(err) => match self.await_answer(sending, Wait::ForContinue).await {
                 Ok(Some(answer)) => Ok(Some(answer)),
                 _ => Err(err),
             },

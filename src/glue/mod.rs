@@ -32,6 +32,7 @@ use std::rc::Rc;
 
 use rustls_pki_types::UnixTime;
 
+use crate::blocking::block_on;
 use crate::client::upload::{Progress, Upload};
 use crate::client::{self, Client};
 use crate::error::Error;
@@ -166,7 +167,7 @@ impl wit::GuestContext for HttpsContext {
 
     fn send(&self, request: wit::Request) -> Result<wit::Response, wit::ErrorCode> {
         let (url, request, options) = core_request(request, None).map_err(wit_error)?;
-        match self.client.send(&url, request, &options) {
+        match block_on(self.client.send(&url, request, &options)) {
             Ok(response) => Ok(HttpsResponse::handle(response)),
             Err(err) => Err(wit_error(err)),
         }
@@ -178,10 +179,7 @@ impl wit::GuestContext for HttpsContext {
         body_size: Option<u64>,
     ) -> Result<wit::RequestBody, wit::ErrorCode> {
         let (url, request, options) = core_request(request, Some(body_size)).map_err(wit_error)?;
-        let upload = self
-            .client
-            .begin(&url, request, &options)
-            .map_err(wit_error)?;
+        let upload = block_on(self.client.begin(&url, request, &options)).map_err(wit_error)?;
         Ok(wit::RequestBody::new(HttpsRequestBody(RefCell::new(Some(
             upload,
         )))))
@@ -195,7 +193,7 @@ impl wit::GuestRequestBody for HttpsRequestBody {
     fn write(&self, bytes: Vec<u8>) -> Result<wit::UploadProgress, wit::ErrorCode> {
         let mut upload = self.0.borrow_mut();
         let upload = upload.as_mut().ok_or_else(finished)?;
-        match upload.write(&bytes).map_err(wit_error)? {
+        match block_on(upload.write(&bytes)).map_err(wit_error)? {
             Progress::Sending => Ok(wit::UploadProgress::Sending),
             Progress::Answered => Ok(wit::UploadProgress::Answered),
         }
@@ -203,8 +201,7 @@ impl wit::GuestRequestBody for HttpsRequestBody {
 
     fn finish(&self) -> Result<wit::Response, wit::ErrorCode> {
         let upload = self.0.borrow_mut().take().ok_or_else(finished)?;
-        upload
-            .finish()
+        block_on(upload.finish())
             .map(HttpsResponse::handle)
             .map_err(wit_error)
     }
@@ -266,9 +263,6 @@ impl wit::GuestResponse for HttpsResponse {
     }
 
     fn read_body(&self, max_bytes: u32) -> Result<Option<Vec<u8>>, wit::ErrorCode> {
-        self.0
-            .borrow_mut()
-            .read_body(max_bytes as usize)
-            .map_err(wit_error)
+        block_on(self.0.borrow_mut().read_body(max_bytes as usize)).map_err(wit_error)
     }
 }

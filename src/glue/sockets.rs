@@ -1,7 +1,8 @@
 //! TCP through `wasi:sockets`, with deadlines on `wasi:io` pollables and the monotonic clock
-//! (wasi-libc has no socket timeouts).
+//! (wasi-libc has no socket timeouts). Blocking: each operation of the async port is done
+//! when it returns, and the glue drives the core with [`crate::blocking::block_on`].
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::IpAddr;
 
 use wasip2::clocks::monotonic_clock;
@@ -14,7 +15,7 @@ use wasip2::sockets::network::{
 use wasip2::sockets::{instance_network, ip_name_lookup, tcp::TcpSocket, tcp_create_socket};
 
 use crate::error::{Error, Result};
-use crate::net::{Deadline, Network as ClientNetwork, TimeLimits};
+use crate::net::{Deadline, Network as ClientNetwork, TimeLimits, Transport};
 
 /// `wasi:sockets` and the `wasi:clocks` monotonic clock as the client's network.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,25 +28,45 @@ impl ClientNetwork for WasiNetwork {
         monotonic_clock::now()
     }
 
-    fn connect(&self, host: &str, port: u16, deadline: Option<Deadline>) -> Result<TcpStream> {
+    async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        deadline: Option<Deadline>,
+    ) -> Result<TcpStream> {
         connect(host, port, deadline)
     }
 
     fn set_limits(stream: &mut TcpStream, limits: TimeLimits) {
         stream.limits = limits;
     }
+}
 
-    fn has_input(stream: &mut TcpStream) -> bool {
-        if stream.received_at < stream.received.len() {
+/// Each operation blocks until it is done, so its future is ready at the first poll.
+impl Transport for TcpStream {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(self, buf)
+    }
+
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        Write::write_all(self, data)
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Write::flush(self)
+    }
+
+    async fn has_input(&mut self) -> bool {
+        if self.received_at < self.received.len() {
             return true;
         }
         // A wasi:io read never blocks: no bytes now is an empty piece. (The pollable is no
         // witness: its readiness can outlast the bytes that caused it.)
-        match stream.input.read(1) {
+        match self.input.read(1) {
             Ok(bytes) if bytes.is_empty() => false,
             Ok(bytes) => {
-                stream.received = bytes;
-                stream.received_at = 0;
+                self.received = bytes;
+                self.received_at = 0;
                 true
             }
             Err(_) => true,
@@ -192,7 +213,7 @@ fn stream_error(e: StreamError) -> io::Error {
     }
 }
 
-impl io::Read for TcpStream {
+impl Read for TcpStream {
     /// Serves `buf` from the last piece the host handed over, asking the host for the next
     /// piece (up to `RECEIVE_PIECE` bytes, one call) only when it is used up: rustls reads
     /// 4 KiB at a time, and a host call per 4 KiB is what bulk transfers would pay for.
@@ -225,7 +246,7 @@ impl io::Read for TcpStream {
     }
 }
 
-impl io::Write for TcpStream {
+impl Write for TcpStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         loop {
             let permitted = self.output.check_write().map_err(stream_error)?;

@@ -1,14 +1,14 @@
 //! TCP through the `transport` import (the `host-network` build): the host opens, reads,
 //! writes and closes connections; deadlines become the import's timeouts, measured on the
-//! `wasi:clocks` monotonic clock.
+//! `wasi:clocks` monotonic clock. Blocking, as `glue::sockets`.
 
-use std::io;
+use std::io::{self, Read, Write};
 
 use wasip2::clocks::monotonic_clock;
 
 use super::bindings::verified::https::transport::{self, TransportError};
 use crate::error::{Error, Result};
-use crate::net::{Deadline, Network as ClientNetwork, TimeLimits};
+use crate::net::{Deadline, Network as ClientNetwork, TimeLimits, Transport};
 
 /// The `transport` import and the `wasi:clocks` monotonic clock as the client's network.
 #[derive(Debug, Clone, Copy, Default)]
@@ -21,7 +21,12 @@ impl ClientNetwork for HostNetwork {
         monotonic_clock::now()
     }
 
-    fn connect(&self, host: &str, port: u16, deadline: Option<Deadline>) -> Result<HostConnection> {
+    async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        deadline: Option<Deadline>,
+    ) -> Result<HostConnection> {
         let timeout_ms = match remaining_ms(deadline) {
             Some(0) => return Err(Error::ConnectionTimeout),
             remaining => remaining,
@@ -45,16 +50,31 @@ impl ClientNetwork for HostNetwork {
     fn set_limits(stream: &mut HostConnection, limits: TimeLimits) {
         stream.limits = limits;
     }
+}
 
-    fn has_input(stream: &mut HostConnection) -> bool {
-        if stream.received_at < stream.received.len() {
+/// Each operation blocks until it is done, so its future is ready at the first poll.
+impl Transport for HostConnection {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(self, buf)
+    }
+
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        Write::write_all(self, data)
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Write::flush(self)
+    }
+
+    async fn has_input(&mut self) -> bool {
+        if self.received_at < self.received.len() {
             return true;
         }
-        match transport::read(stream.id, 1, Some(0)) {
+        match transport::read(self.id, 1, Some(0)) {
             Err(TransportError::Timeout) => false,
             Ok(bytes) => {
-                stream.received = bytes;
-                stream.received_at = 0;
+                self.received = bytes;
+                self.received_at = 0;
                 true
             }
             Err(_) => true,
@@ -111,7 +131,7 @@ fn io_error(e: TransportError) -> io::Error {
     }
 }
 
-impl io::Read for HostConnection {
+impl Read for HostConnection {
     /// Serves `buf` from the last piece the host handed over, asking the host for the next
     /// piece (up to `RECEIVE_PIECE` bytes, one call) only when it is used up.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -137,7 +157,7 @@ impl io::Read for HostConnection {
     }
 }
 
-impl io::Write for HostConnection {
+impl Write for HostConnection {
     /// Hands all of `buf` to the host (the import writes whole pieces).
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         transport::write(self.id, buf, self.timeout_ms()?).map_err(io_error)?;

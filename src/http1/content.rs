@@ -335,13 +335,10 @@ impl DecodedBody {
         self.decoder.coding()
     }
 
-    /// Reads at most `max` decoded bytes, taking compressed pieces from `next_coded` (which
-    /// gives `None` once the compressed body is complete); `None` once the decoded body is.
-    pub fn read(
-        &mut self,
-        max: usize,
-        mut next_coded: impl FnMut() -> Result<Option<Vec<u8>>>,
-    ) -> Result<Option<Vec<u8>>> {
+    /// Decodes at most `max` bytes from the compressed bytes given so far
+    /// ([`DecodedBody::push_coded`]): some bytes, the end of the decoded body, or the need
+    /// for more compressed bytes.
+    pub fn decode(&mut self, max: usize) -> Result<Decoded> {
         let max = max.max(1);
         loop {
             let allowance = self.limit.map(|limit| limit - self.decoded);
@@ -364,7 +361,7 @@ impl DecodedBody {
                     return Err(Error::BodyTooLarge(limit));
                 }
                 self.decoded += out.len() as u64;
-                return Ok(Some(out));
+                return Ok(Decoded::Bytes(out));
             }
             if used > 0 {
                 continue;
@@ -377,20 +374,54 @@ impl DecodedBody {
                         self.coding().token()
                     )));
                 }
-                return Ok(None);
+                return Ok(Decoded::Complete);
             }
-            match next_coded()? {
-                Some(piece) => self.coded.extend_from_slice(&piece),
-                None => self.coded_done = true,
-            }
+            return Ok(Decoded::NeedsCoded);
         }
     }
+
+    /// Gives the next piece of the compressed body, or (`None`) its end.
+    pub fn push_coded(&mut self, piece: Option<&[u8]>) {
+        match piece {
+            Some(piece) => self.coded.extend_from_slice(piece),
+            None => self.coded_done = true,
+        }
+    }
+}
+
+/// What one [`DecodedBody::decode`] gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// Decoded bytes.
+    Bytes(Vec<u8>),
+    /// The decoded body is complete.
+    Complete,
+    /// More compressed bytes are needed first.
+    NeedsCoded,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use miniz_oxide::deflate::{compress_to_vec, compress_to_vec_zlib};
+
+    impl DecodedBody {
+        /// Reads at most `max` decoded bytes, taking compressed pieces from `next_coded`
+        /// (`None` once the compressed body is complete), as the pump does.
+        fn read(
+            &mut self,
+            max: usize,
+            mut next_coded: impl FnMut() -> Result<Option<Vec<u8>>>,
+        ) -> Result<Option<Vec<u8>>> {
+            loop {
+                match self.decode(max)? {
+                    Decoded::Bytes(out) => return Ok(Some(out)),
+                    Decoded::Complete => return Ok(None),
+                    Decoded::NeedsCoded => self.push_coded(next_coded()?.as_deref()),
+                }
+            }
+        }
+    }
 
     /// A gzip member of `data` with the given header flags' fields.
     fn gzip(data: &[u8], name: Option<&[u8]>) -> Vec<u8> {

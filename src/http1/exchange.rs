@@ -2,15 +2,14 @@
 //! written, interim responses skipped, the final head parsed, and the body decoded in pieces as
 //! it arrives. Whether the connection may carry another request is decided here.
 
-use std::io::{Read, Write};
-
-use super::content::{ContentCoding, DecodedBody, coding_to_undo};
+use super::content::{ContentCoding, Decoded, DecodedBody, coding_to_undo};
 use super::framing::BodyDecoder;
 use super::head::{BodyFraming, HeadReader, ResponseHead};
 use super::request::Request;
 use crate::channel::{Channel, Received};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
+use crate::net::Transport;
 use crate::target::Target;
 use crate::tls::TlsInfo;
 
@@ -39,7 +38,7 @@ pub struct Exchange<T> {
 
 /// Sends `request` (its head, and a body given whole) over `channel` and reads the response
 /// head, skipping interim responses.
-pub fn exchange<T: Read + Write>(
+pub async fn exchange<T: Transport>(
     mut channel: Channel<T>,
     target: &Target,
     request: &Request,
@@ -47,7 +46,7 @@ pub fn exchange<T: Read + Write>(
     limits: &Limits,
 ) -> Result<Exchange<T>> {
     let bytes = request.encode(target)?;
-    channel.write_all(&bytes)?;
+    channel.write_all(&bytes).await?;
     receive_response(
         channel,
         Vec::new(),
@@ -56,11 +55,12 @@ pub fn exchange<T: Read + Write>(
         verified,
         limits,
     )
+    .await
 }
 
 /// Reads the response to `request` from `channel`, after the bytes already `received` (which
 /// `heads` has begun to read): interim responses are skipped, and the final head parsed.
-pub fn receive_response<T: Read + Write>(
+pub async fn receive_response<T: Transport>(
     mut channel: Channel<T>,
     mut received: Vec<u8>,
     mut heads: HeadReader,
@@ -77,7 +77,7 @@ pub fn receive_response<T: Read + Write>(
                 head, framing, channel, received, request, verified, limits,
             );
         }
-        match channel.read(&mut chunk)? {
+        match channel.read(&mut chunk).await? {
             Received::Data(n) => received.extend_from_slice(&chunk[..n]),
             Received::CleanEnd | Received::UncleanEnd if received.is_empty() => {
                 return Err(Error::ConnectionTerminated(
@@ -93,7 +93,7 @@ pub fn receive_response<T: Read + Write>(
     }
 }
 
-impl<T: Read + Write> Exchange<T> {
+impl<T: Transport> Exchange<T> {
     /// The exchange of a final `head` (to `request`) whose body is framed by `framing`;
     /// `pending` holds the bytes received after the head.
     pub fn from_head(
@@ -143,19 +143,27 @@ impl<T: Read + Write> Exchange<T> {
     /// Reads at most `max` bytes of the body (decoded, if a content coding is undone); `None`
     /// once the body is complete. A connection that ends before the body's framing is
     /// satisfied is an error, and so is a content coding that cannot be undone.
-    pub fn read_body(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
-        match self.content.take() {
-            None => self.read_framed(max),
-            Some(mut content) => {
-                let read = content.read(max, || self.read_framed(READ_CHUNK));
-                self.content = Some(content);
-                read
+    pub async fn read_body(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
+        let Some(mut content) = self.content.take() else {
+            return self.read_framed(max).await;
+        };
+        let read = loop {
+            match content.decode(max) {
+                Ok(Decoded::Bytes(out)) => break Ok(Some(out)),
+                Ok(Decoded::Complete) => break Ok(None),
+                Ok(Decoded::NeedsCoded) => match self.read_framed(READ_CHUNK).await {
+                    Ok(piece) => content.push_coded(piece.as_deref()),
+                    Err(err) => break Err(err),
+                },
+                Err(err) => break Err(err),
             }
-        }
+        };
+        self.content = Some(content);
+        read
     }
 
     /// Reads at most `max` bytes of the body as framed (before content decoding).
-    fn read_framed(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
+    async fn read_framed(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
         let mut out = Vec::new();
         loop {
             if self.decoder.is_complete() {
@@ -181,7 +189,7 @@ impl<T: Read + Write> Exchange<T> {
                 self.decoder.finish(clean)?;
                 continue;
             }
-            self.receive(&mut out, max.max(1))?;
+            self.receive(&mut out, max.max(1)).await?;
             if !out.is_empty() {
                 return Ok(Some(out));
             }
@@ -198,8 +206,8 @@ impl<T: Read + Write> Exchange<T> {
     /// Receives more of the response. With nothing pending, the bytes are decoded straight
     /// from the scratch buffer into `out` (a copy less per record in bulk transfers); what the
     /// decoder leaves waits in `pending`.
-    fn receive(&mut self, out: &mut Vec<u8>, max: usize) -> Result<()> {
-        let n = match self.channel.read(&mut self.scratch)? {
+    async fn receive(&mut self, out: &mut Vec<u8>, max: usize) -> Result<()> {
+        let n = match self.channel.read(&mut self.scratch).await? {
             Received::Data(n) => n,
             Received::CleanEnd => {
                 self.ended = Some(true);
@@ -229,6 +237,7 @@ mod tests {
     use std::io;
 
     use super::*;
+    use crate::blocking::block_on;
 
     /// What the peer does at each read: hand over bytes, fail, or (once the script runs out)
     /// end the stream.
@@ -254,8 +263,8 @@ mod tests {
         }
     }
 
-    impl Read for Scripted {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    impl Transport for Scripted {
+        async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
             match self.reads.pop_front() {
                 None => Ok(0),
                 Some(Step::Fail(kind)) => Err(io::Error::from(kind)),
@@ -269,19 +278,21 @@ mod tests {
                 }
             }
         }
-    }
 
-    impl Write for Scripted {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
             if self.refuse_writes {
                 return Err(io::Error::from(io::ErrorKind::BrokenPipe));
             }
-            self.written.extend_from_slice(buf);
-            Ok(buf.len())
+            self.written.extend_from_slice(data);
+            Ok(())
         }
 
-        fn flush(&mut self) -> io::Result<()> {
+        async fn flush(&mut self) -> io::Result<()> {
             Ok(())
+        }
+
+        async fn has_input(&mut self) -> bool {
+            !self.reads.is_empty()
         }
     }
 
@@ -299,19 +310,23 @@ mod tests {
     }
 
     fn start(method: &str, reads: impl IntoIterator<Item = Step>) -> Result<Exchange<Scripted>> {
-        exchange(
+        block_on(exchange(
             Channel::Plain(Scripted::new(reads)),
             &target(),
             &request(method),
             false,
             &Limits::default(),
-        )
+        ))
+    }
+
+    fn read_body(exchange: &mut Exchange<Scripted>, max: usize) -> Result<Option<Vec<u8>>> {
+        block_on(exchange.read_body(max))
     }
 
     /// The whole body, read `max` bytes at a time.
     fn body(exchange: &mut Exchange<Scripted>, max: usize) -> Result<Vec<u8>> {
         let mut all = Vec::new();
-        while let Some(piece) = exchange.read_body(max)? {
+        while let Some(piece) = read_body(exchange, max)? {
             assert!(!piece.is_empty() && piece.len() <= max.max(1), "{piece:?}");
             all.extend_from_slice(&piece);
         }
@@ -394,13 +409,13 @@ mod tests {
     fn a_request_that_cannot_be_sent_terminates_the_connection() {
         let mut io = Scripted::new([Step::Bytes(OK_HELLO)]);
         io.refuse_writes = true;
-        let err = exchange(
+        let err = block_on(exchange(
             Channel::Plain(io),
             &target(),
             &request("GET"),
             false,
             &Limits::default(),
-        )
+        ))
         .err()
         .unwrap();
         assert!(
@@ -497,7 +512,10 @@ mod tests {
             )],
         )
         .unwrap();
-        assert_eq!(exchange.read_body(64).unwrap().as_deref(), Some(&b"he"[..]));
+        assert_eq!(
+            read_body(&mut exchange, 64).unwrap().as_deref(),
+            Some(&b"he"[..])
+        );
         assert!(exchange.into_idle_channel().is_none());
     }
 

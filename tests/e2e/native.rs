@@ -6,6 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use verified_https::blocking::block_on;
 use verified_https::client::{Client, ConnectOverride, SendOptions};
 use verified_https::error::{CertificateError, Error};
 use verified_https::http1::{Body, Request};
@@ -50,9 +51,9 @@ fn get() -> Request {
 
 fn body_of(client: &Client<StdNetwork>, server: &TestServer, host: &str) -> Result<Vec<u8>, Error> {
     let url = server.url("https", host, "/");
-    let mut response = client.send(&url, get(), &options(server, host))?;
+    let mut response = block_on(client.send(&url, get(), &options(server, host)))?;
     let mut body = Vec::new();
-    while let Some(piece) = response.read_body(64 * 1024)? {
+    while let Some(piece) = block_on(response.read_body(64 * 1024))? {
         body.extend_from_slice(&piece);
     }
     Ok(body)
@@ -103,13 +104,15 @@ fn the_native_client_keeps_to_its_read_timeout() {
     let mut options = options(&server, "good.test");
     options.timeouts.read_ms = Some(400);
     let url = server.url("https", "good.test", "/");
-    let mut response = client.send(&url, get(), &options).expect("head arrives");
+    let mut response = block_on(client.send(&url, get(), &options)).expect("head arrives");
     let started = Instant::now();
     assert_eq!(
-        response.read_body(1024).expect("first bytes").as_deref(),
+        block_on(response.read_body(1024))
+            .expect("first bytes")
+            .as_deref(),
         Some(&b"first bytes"[..])
     );
-    let err = response.read_body(1024).unwrap_err();
+    let err = block_on(response.read_body(1024)).unwrap_err();
     let waited = started.elapsed();
     assert!(matches!(err, Error::Timeout), "{err:?}");
     assert!(

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail, ensure};
 use rustls::crypto::ring::cipher_suite;
+use verified_https::blocking::block_on;
 use verified_https::client::{Client as NativeClient, SendOptions};
 use verified_https::http1::Request as CoreRequest;
 use verified_https::limits::Limits as CoreLimits;
@@ -371,16 +372,14 @@ fn native_gets(contenders: &Contenders, urls: &[String]) -> Result<u64> {
             body: verified_https::http1::Body::Empty,
             accept_encoding: None,
         };
-        let mut response = client
-            .send(url, request, &SendOptions::default())
+        let mut response = block_on(client.send(url, request, &SendOptions::default()))
             .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
         ensure!(
             response.head.status == 200,
             "{url}: status {}",
             response.head.status
         );
-        while let Some(piece) = response
-            .read_body(READ_PIECE as usize)
+        while let Some(piece) = block_on(response.read_body(READ_PIECE as usize))
             .map_err(|e| anyhow::anyhow!("{url}: {e}"))?
         {
             bytes += piece.len() as u64;

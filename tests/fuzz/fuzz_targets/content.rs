@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use verified_https::error::Error;
-use verified_https::http1::content::{ContentCoding, DecodedBody};
+use verified_https::http1::content::{ContentCoding, Decoded, DecodedBody};
 
 fuzz_target!(|data: &[u8]| {
     let [coding, piece, read, limit, body @ ..] = data else { return };
@@ -17,15 +17,16 @@ fuzz_target!(|data: &[u8]| {
     let mut pieces = body.chunks(piece).map(<[u8]>::to_vec);
     let mut delivered = 0u64;
     loop {
-        match decoder.read(read, || Ok(pieces.next())) {
-            Ok(Some(out)) => {
+        match decoder.decode(read) {
+            Ok(Decoded::NeedsCoded) => decoder.push_coded(pieces.next().as_deref()),
+            Ok(Decoded::Bytes(out)) => {
                 assert!(!out.is_empty() && out.len() <= read);
                 delivered += out.len() as u64;
                 if let Some(limit) = limit {
                     assert!(delivered <= limit, "{delivered} > {limit}");
                 }
             }
-            Ok(None) => break,
+            Ok(Decoded::Complete) => break,
             Err(Error::ContentDecoding(_) | Error::BodyTooLarge(_)) => break,
             Err(other) => panic!("unexpected error {other:?}"),
         }

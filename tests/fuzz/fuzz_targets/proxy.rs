@@ -3,12 +3,14 @@
 //! a refusal carries the proxy's status.
 #![no_main]
 
-use std::io::{self, Read, Write};
+use std::io;
 
 use libfuzzer_sys::fuzz_target;
+use verified_https::blocking::block_on;
 use verified_https::client::proxy::{Proxy, ProxyConfig, open_tunnel, tunnel_answer};
 use verified_https::error::Error;
 use verified_https::limits::Limits;
+use verified_https::net::Transport;
 use verified_https::target::Target;
 
 /// A proxy that answers with the script, `piece` bytes at a time.
@@ -17,21 +19,24 @@ struct Answer<'a> {
     piece: usize,
 }
 
-impl Read for Answer<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl Transport for Answer<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.piece.min(buf.len()).min(self.script.len());
         buf[..n].copy_from_slice(&self.script[..n]);
         self.script = &self.script[n..];
         Ok(n)
     }
-}
 
-impl Write for Answer<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
+    async fn write_all(&mut self, _data: &[u8]) -> io::Result<()> {
         Ok(())
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn has_input(&mut self) -> bool {
+        !self.script.is_empty()
     }
 }
 
@@ -63,7 +68,12 @@ fuzz_target!(|data: &[u8]| {
         script: answer,
         piece: usize::from(*piece).max(1),
     };
-    match open_tunnel(&proxy, &mut link, "a.test:443", &Limits::default()) {
+    match block_on(open_tunnel(
+        &proxy,
+        &mut link,
+        "a.test:443",
+        &Limits::default(),
+    )) {
         Ok(()) => {
             let (head, _) = tunnel_answer(answer, &Limits::default())
                 .expect("an answer that opened the tunnel parses")

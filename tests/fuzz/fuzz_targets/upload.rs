@@ -5,16 +5,17 @@
 #![no_main]
 
 use std::cell::RefCell;
-use std::io::{self, Read, Write};
+use std::io;
 use std::rc::Rc;
 
 use libfuzzer_sys::fuzz_target;
+use verified_https::blocking::block_on;
 use verified_https::client::upload::Progress;
 use verified_https::client::{Client, SendOptions};
 use verified_https::error::Result;
 use verified_https::http1::{Body, Request};
 use verified_https::limits::Limits;
-use verified_https::net::{Deadline, Network, TimeLimits};
+use verified_https::net::{Deadline, Network, TimeLimits, Transport};
 use verified_https::tls::Policy;
 
 /// What the fake server will send, and how.
@@ -32,8 +33,8 @@ struct FakeNetwork(Rc<RefCell<Script>>);
 
 struct FakeStream(Rc<RefCell<Script>>);
 
-impl Read for FakeStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl Transport for FakeStream {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut script = self.0.borrow_mut();
         if script.bytes.is_empty() {
             return if script.silent_at_end {
@@ -47,15 +48,18 @@ impl Read for FakeStream {
         script.bytes.drain(..n);
         Ok(n)
     }
-}
 
-impl Write for FakeStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().written += buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.0.borrow_mut().written += data.len();
         Ok(())
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    async fn has_input(&mut self) -> bool {
+        !self.0.borrow().bytes.is_empty()
     }
 }
 
@@ -66,15 +70,16 @@ impl Network for FakeNetwork {
         0
     }
 
-    fn connect(&self, _host: &str, _port: u16, _deadline: Option<Deadline>) -> Result<FakeStream> {
+    async fn connect(
+        &self,
+        _host: &str,
+        _port: u16,
+        _deadline: Option<Deadline>,
+    ) -> Result<FakeStream> {
         Ok(FakeStream(self.0.clone()))
     }
 
     fn set_limits(_stream: &mut FakeStream, _limits: TimeLimits) {}
-
-    fn has_input(stream: &mut FakeStream) -> bool {
-        !stream.0.borrow().bytes.is_empty()
-    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -99,13 +104,14 @@ fuzz_target!(|data: &[u8]| {
         body: Body::Streamed { size },
         accept_encoding: None,
     };
-    let Ok(mut upload) = client.begin("http://a.test/", request, &SendOptions::default()) else {
+    let begun = block_on(client.begin("http://a.test/", request, &SendOptions::default()));
+    let Ok(mut upload) = begun else {
         return;
     };
     let body = vec![b'x'; piece_len];
     for _ in 0..writes {
         let before = script.borrow().written;
-        match upload.write(&body) {
+        match block_on(upload.write(&body)) {
             Ok(Progress::Sending) => {}
             Ok(Progress::Answered) => {
                 assert_eq!(script.borrow().written, before, "an answered upload sends nothing");
@@ -114,6 +120,6 @@ fuzz_target!(|data: &[u8]| {
             Err(_) => return,
         }
     }
-    let Ok(mut response) = upload.finish() else { return };
-    while let Ok(Some(_)) = response.read_body(4096) {}
+    let Ok(mut response) = block_on(upload.finish()) else { return };
+    while let Ok(Some(_)) = block_on(response.read_body(4096)) {}
 });
