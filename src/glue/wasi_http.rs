@@ -3,9 +3,10 @@
 //! context over the host's trust anchors (`trust`), and the core's response handed back as
 //! the host's resources, its body a `stream<u8>` pumped by a task that outlives `send`.
 //!
-//! This first step drives the blocking core: a `send`, and each piece of a body it pumps,
-//! holds the instance until the socket answers, so requests of one instance run one after
-//! the other (the async core of issue 16 lifts that).
+//! The async core is awaited directly, but over this build's network port, the blocking
+//! `wasi:sockets@0.2` one: each of its operations is done at the first poll, so a `send`, and
+//! each piece of a body it pumps, holds the instance until the socket answers, and requests of
+//! one instance run one after the other. Over a WASI 0.3 port the same code runs them at once.
 //!
 //! `wasi:http`'s `error-code` has no room for our detail (its `TLS-certificate-error` carries
 //! nothing): the case is mapped in [`wasi_http_error`], in one place, and the core's message
@@ -128,21 +129,22 @@ async fn send(url: &str, request: Request) -> Result<Response, Error> {
     let response = match first {
         None => {
             body_ended(trailers.await)?;
-            client.send(url, core(Body::Empty), &options)?
+            client.send(url, core(Body::Empty), &options).await?
         }
         Some(first) => {
-            let mut upload =
-                client.begin(url, core(Body::Streamed { size: body_size }), &options)?;
+            let mut upload = client
+                .begin(url, core(Body::Streamed { size: body_size }), &options)
+                .await?;
             let mut piece = Some(first);
             while let Some(bytes) = piece {
-                if let Progress::Answered = upload.write(&bytes)? {
+                if let Progress::Answered = upload.write(&bytes).await? {
                     break;
                 }
                 piece = read_piece(&mut contents).await;
             }
             drop(contents);
             body_ended(trailers.await)?;
-            upload.finish()?
+            upload.finish().await?
         }
     };
     Ok(wasi_http_response(url, response))
@@ -224,7 +226,7 @@ fn wasi_http_response(url: &str, mut response: client::Response<PlatformNetwork>
     let url = url.to_owned();
     wit_bindgen::spawn(async move {
         let end = loop {
-            match response.read_body(PIECE) {
+            match response.read_body(PIECE).await {
                 Ok(Some(bytes)) => {
                     if !body_writer.write_all(bytes).await.is_empty() {
                         // The guest dropped the body: the request ends here, its

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use verified_https_host::runtime::default_component_path;
 use verified_https_testkit::pki::{LeafSpec, Pki};
-use verified_https_testkit::server::{self, TestServer, Versions};
+use verified_https_testkit::server::{self, Ending, TestServer, Versions};
 
 use crate::composed::composed;
 use crate::stock_cli::{
@@ -182,6 +182,38 @@ fn the_composed_wasi_http_guest_posts_a_streamed_body_with_its_content_length() 
         requests[0].head
     );
     assert_eq!(requests[0].body, data.as_bytes());
+}
+
+#[test]
+fn a_body_cut_short_reaches_the_composed_guest_as_http_response_incomplete_after_its_bytes() {
+    let pki = Pki::new("wasi-http-cut");
+    let server = TestServer::https(
+        &pki.leaf(&LeafSpec::new(&["127.0.0.1"])),
+        Versions::Both,
+        server::raw(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly these bytes".to_vec(),
+            Ending::Abrupt,
+        ),
+    );
+    let output = run_composed(
+        "wasi-http-cut",
+        &[("ca.pem", &pki.root_pem())],
+        &[&server.url("https", "127.0.0.1", "/")],
+    );
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(output.stdout, b"only these bytes");
+    assert!(
+        stderr.contains("error-code: ErrorCode::HttpResponseIncomplete\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.starts_with("verified-https: ")
+                && line.contains("response incomplete: ")),
+        "{stderr}"
+    );
 }
 
 #[test]
