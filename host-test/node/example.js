@@ -1,14 +1,15 @@
-// node example.js URL [--cacert FILE | --node-roots] [-k]
-// Fetches URL through the verified-https component and prints what it verified, then the body.
-
-import * as https from './index.js';
+// node example.js URL [--cacert FILE | --node-roots] [-k] [--self-contained]
+// Fetches URL through the verified-https component and prints what it verified and who computed
+// its crypto (node:crypto, lent to the host-crypto build; or, with --self-contained, the
+// component itself), then the body.
 
 const args = process.argv.slice(2);
+const https = await import(args.includes('--self-contained') ? './self-contained.js' : './index.js');
 const url = args.find((a) => !a.startsWith('-') && args[args.indexOf(a) - 1] !== '--cacert');
 const cacert = args.includes('--cacert') ? args[args.indexOf('--cacert') + 1] : undefined;
 const insecure = args.includes('-k');
 if (!url) {
-  console.error('usage: node example.js URL [--cacert FILE | --node-roots] [-k]');
+  console.error('usage: node example.js URL [--cacert FILE | --node-roots] [-k] [--self-contained]');
   process.exit(2);
 }
 if (cacert) {
@@ -23,6 +24,7 @@ try {
   if (tls) {
     console.error(`* ${tls.version} ${tls.cipherSuite}, verified: ${tls.verified ? 'yes' : 'NO'}`);
   }
+  console.error(`* crypto: ${response.crypto.description}`);
   console.error(`< ${response.status} ${response.reason}`);
   process.stdout.write(response.body);
 } catch (err) {

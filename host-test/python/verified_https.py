@@ -12,6 +12,12 @@ or empty is an error, never a fallback, and sources are never merged) or a PEM f
 verified requests fail with `trust-store-unavailable`, saying why; `urlopen(..., insecure=True)`
 uses the component's explicit unverified context and the response says `verified: False`.
 
+Requests: `host_network_client(trust, allow)` runs the build whose TCP is this host's sockets
+(transport.py) and whose crypto this host lends with `cryptography` (lent_crypto.py: AEAD
+records, key shares, signature checks; every decision stays in the component);
+`lend_crypto=False` runs the build that computes its own crypto. Each response's `crypto` says
+which ran, in `https-get -v`'s words.
+
 Sockets: this host cannot give the component TCP (wasmtime-py 50). wasmtime-wasi allows TCP only
 after `WasiCtxBuilder::allow_tcp(true)`; the C API that wasmtime-py wraps offers
 `wasi_config_inherit_network` and `wasi_config_allow_ip_name_lookup` but nothing that allows TCP,
@@ -24,21 +30,34 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import os
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import wasmtime
 from wasmtime import _bindings  # wasi_config_inherit_network: not wrapped by WasiConfig
 from wasmtime import component as wc
+
+from lent_crypto import CryptographyLender
+from transport import SocketTransport
 
 CLIENT = "verified:https/client@0.1.0"
 TRUST = "verified:https/trust@0.1.0"
 DEFAULT_COMPONENT = Path(__file__).resolve().parents[2] / "target" / "verified-https.wasm"
 # The build whose TCP goes through the `transport` import (transport.py answers it).
 HOST_NETWORK_COMPONENT = DEFAULT_COMPONENT.with_name("verified-https-host-network.wasm")
+# The same build importing `crypto` too (lent_crypto.py answers it).
+HOST_NETWORK_CRYPTO_COMPONENT = DEFAULT_COMPONENT.with_name("verified-https-host-network-crypto.wasm")
+
+# What a response says when the component computed its crypto itself.
+CRYPTO_INSIDE = {
+    "lent": False,
+    "by": "the component",
+    "description": "inside the component (ring in wasm; it imports no crypto)",
+}
 
 
 class HttpsError(Exception):
@@ -211,6 +230,10 @@ class Response:
     headers: list[tuple[str, bytes]]
     tls: dict[str, Any] | None
     body: bytes = field(repr=False)
+    # Who computed this request's crypto: `{"lent": True, "by", "seals", "opens", "key_shares",
+    # "verifications", "signatures", "description"}` (this request's counts; `signatures` by WIT
+    # algorithm) when the host lent it, else CRYPTO_INSIDE.
+    crypto: dict[str, Any] = field(default_factory=lambda: dict(CRYPTO_INSIDE))
 
     def read(self) -> bytes:
         return self.body
@@ -239,14 +262,31 @@ def proxy_from_environment(url: str, environ: Any = os.environ) -> dict | None:
 _FROM_ENVIRONMENT = object()
 
 
+# One engine for every Client, so that each build is compiled once per process (a second or
+# more each time); every Client still has a store and an instance of its own.
+_ENGINE = wasmtime.Engine()
+_COMPILED: dict[str, wc.Component] = {}
+
+
+def _compiled(component: str | os.PathLike) -> wc.Component:
+    """The build at `component`, compiled by `_ENGINE` once."""
+    path = str(Path(component).resolve())
+    if path not in _COMPILED:
+        _COMPILED[path] = wc.Component.from_file(_ENGINE, path)
+    return _COMPILED[path]
+
+
 class Client:
     """One instance of the component; trust is what the constructor was given."""
 
     def __init__(self, trust: list[bytes] | str, component: str | os.PathLike = DEFAULT_COMPONENT,
-                 transport: Any = None):
+                 transport: Any = None, crypto: Any = None):
         """`transport` (a `transport.SocketTransport`) answers the `transport` import of the
-        HOST_NETWORK_COMPONENT build: requests then work, over Python sockets."""
-        engine = wasmtime.Engine()
+        HOST_NETWORK_COMPONENT build: requests then work, over Python sockets. `crypto` (a
+        `lent_crypto.CryptographyLender`) answers the `crypto` import of the
+        HOST_NETWORK_CRYPTO_COMPONENT build."""
+        self._crypto = crypto
+        engine = _ENGINE
         self._store = wasmtime.Store(engine)
         wasi = wasmtime.WasiConfig()
         wasi.inherit_stderr()
@@ -264,7 +304,9 @@ class Client:
                 imports.add_func("revocation-lists", lambda _store: [])
             if transport is not None:
                 transport.add_to(root)
-        self._instance = linker.instantiate(self._store, wc.Component.from_file(engine, str(component)))
+            if crypto is not None:
+                crypto.add_to(root)
+        self._instance = linker.instantiate(self._store, _compiled(component))
         self._client = self._instance.get_export_index(self._store, CLIENT)
         self._funcs: dict[str, wc.Func] = {}  # exports looked up once
 
@@ -386,6 +428,7 @@ class Client:
             proxy=None if proxy is None else _record(url=proxy["url"], no_proxy=list(proxy["no_proxy"])),
         )
         request = _record(method="GET", url=url, headers=[], body=None, options=options)
+        before = None if self._crypto is None else copy.deepcopy(self._crypto.calls)
         response = self._ok(self._call("[method]context.send", context, request))
         body = bytearray()
         while (piece := self._ok(self._call("[method]response.read-body", response, 1 << 20))) is not None:
@@ -398,7 +441,42 @@ class Client:
             headers=[(h.name, bytes(h.value)) for h in self._call("[method]response.headers", response)],
             tls=None if tls is None else {k.replace("-", "_"): v for k, v in tls.__dict__.items()},
             body=bytes(body),
+            crypto=self._crypto_report(before),
         )
+
+    def _crypto_report(self, before: Any) -> dict[str, Any]:
+        """Who computed a request's crypto, and what the host computed for it since `before`."""
+        if self._crypto is None:
+            return dict(CRYPTO_INSIDE)
+        now = self._crypto.calls
+        counts = {name: getattr(now, name) - getattr(before, name)
+                  for name in ("seals", "opens", "key_shares", "verifications")}
+        signatures = {algorithm: count - before.signatures.get(algorithm, 0)
+                      for algorithm, count in now.signatures.items()
+                      if count > before.signatures.get(algorithm, 0)}
+        by = self._crypto.name
+        return {
+            "lent": True,
+            "by": by,
+            **counts,
+            "signatures": signatures,
+            "description": (
+                f"lent by the host ({by}): {counts['seals']} records sealed, {counts['opens']} "
+                f"opened, {counts['key_shares']} key shares, {counts['verifications']} "
+                "signatures verified"),
+        }
+
+
+def host_network_client(trust: list[bytes] | str, allow: Callable[[str, int], bool], *,
+                        lend_crypto: bool = True) -> Client:
+    """A client that can make requests: its TCP is this host's sockets, where `allow(address,
+    port)` says (transport.py), and by default its crypto is this host's `cryptography`
+    (lent_crypto.py; the HOST_NETWORK_CRYPTO_COMPONENT build). With `lend_crypto=False` the
+    component computes its crypto itself (the HOST_NETWORK_COMPONENT build)."""
+    if lend_crypto:
+        return Client(trust, component=HOST_NETWORK_CRYPTO_COMPONENT,
+                      transport=SocketTransport(allow), crypto=CryptographyLender())
+    return Client(trust, component=HOST_NETWORK_COMPONENT, transport=SocketTransport(allow))
 
 
 class Context:

@@ -3,11 +3,10 @@
 //! crate allows it.
 #![allow(unsafe_code)]
 
-#[cfg(any(
-    all(feature = "host-network", feature = "host-keys"),
-    all(feature = "host-network", feature = "host-crypto")
-))]
-compile_error!("host-network is the build of a world of its own; enable it alone");
+#[cfg(all(feature = "host-network", feature = "host-keys"))]
+compile_error!(
+    "host-network is the build of a world without identity; enable it without host-keys"
+);
 
 #[cfg(all(
     feature = "wasi-http",
@@ -39,7 +38,11 @@ wit_bindgen::generate!({
 
 // The same client, importing `crypto` too: the host lends AEADs, key exchange and signature
 // verification (docs: wit/world.wit, wit/crypto.wit).
-#[cfg(all(feature = "host-crypto", not(feature = "host-keys")))]
+#[cfg(all(
+    feature = "host-crypto",
+    not(feature = "host-keys"),
+    not(feature = "host-network")
+))]
 wit_bindgen::generate!({
     world: "https-client-host-crypto",
     path: "wit",
@@ -49,9 +52,16 @@ wit_bindgen::generate!({
 compile_error!("host-crypto and host-keys are builds of two separate worlds; enable one");
 
 // The same client, its TCP through the `transport` import (docs: wit/world.wit).
-#[cfg(feature = "host-network")]
+#[cfg(all(feature = "host-network", not(feature = "host-crypto")))]
 wit_bindgen::generate!({
     world: "https-client-host-network",
+    path: "wit",
+});
+// The same client, its TCP through `transport` and its crypto through `crypto` (docs:
+// wit/world.wit).
+#[cfg(all(feature = "host-network", feature = "host-crypto"))]
+wit_bindgen::generate!({
+    world: "https-client-host-network-crypto",
     path: "wit",
 });
 

@@ -97,6 +97,18 @@ pub struct Tools {
     pub ring_raw: PathBuf,
     /// curl.
     pub curl: PathBuf,
+    /// The Node.js host (W5's Node rows), when `node` is installed.
+    pub node_host: Option<NodeHost>,
+}
+
+/// The Node.js host as the bench runs it: `node` and `host-test/node/bench.js`, which fetches
+/// through the host-crypto build (node:crypto lent) or the self-contained one.
+#[derive(Debug, Clone)]
+pub struct NodeHost {
+    /// The `node` program.
+    pub node: PathBuf,
+    /// `host-test/node/bench.js` (its `generated/` transpiled by `make node`).
+    pub script: PathBuf,
 }
 
 /// One contender's samples of one workload.
@@ -180,6 +192,8 @@ const CURL: &str = "curl (OpenSSL)";
 const WASI_HTTP: &str = "wasi:http guest (host TLS)";
 const HTTPS_GET: &str = "https-get (component)";
 const RING_RAW: &str = "ring alone in wasm";
+const NODE_LENT: &str = "Node.js host, node:crypto lent (jco)";
+const NODE_INSIDE: &str = "Node.js host, self-contained (jco)";
 
 /// The body of small responses (W2–W4).
 const SMALL_BODY: &[u8] = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -422,6 +436,33 @@ fn wasi_http_gets(contenders: &Contenders, url: &str, count: usize) -> Result<(u
     )?;
     let (bytes, nanos) = out.trim().split_once(' ').context("the guest's output")?;
     Ok((bytes.parse()?, nanos.parse::<f64>()? / 1e9))
+}
+
+/// The same through the Node.js host (`host-test/node/bench.js` in a new `node` process), on
+/// the host-crypto build or the self-contained one: the bytes, the seconds it measured around
+/// the requests alone (as curl's own `time_total`: neither Node's start-up nor the component's
+/// compilation counts), and the records node:crypto opened.
+fn node_gets(node: &NodeHost, ca: &Path, urls: &[String], lent: bool) -> Result<(u64, f64, u64)> {
+    let output = Command::new(&node.node)
+        .arg(&node.script)
+        .args((!lent).then_some("--self-contained"))
+        .arg(ca)
+        .args(urls)
+        .stdin(Stdio::null())
+        .output()
+        .context("running node")?;
+    ensure!(
+        output.status.success(),
+        "node {} failed: {}",
+        node.script.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<&str> = stdout.split_whitespace().collect();
+    let [bytes, nanos, opened] = fields[..] else {
+        bail!("bench.js printed {stdout:?}, not BYTES NANOSECONDS OPENED");
+    };
+    Ok((bytes.parse()?, nanos.parse::<f64>()? / 1e9, opened.parse()?))
 }
 
 /// Runs the benchmarks; `log` hears about progress.
@@ -741,25 +782,62 @@ fn bulk_transfer(
         _ => vec![url(server, "/bulk")],
     };
     let expected = (settings.bulk_mib << 20) as u64;
-    let mut figures = [COMPONENT, LENT, NATIVE, CURL, WASI_HTTP, RING_RAW]
-        .map(|c| figure(workload, c, "MB/s", true));
+    // The Node.js host's two builds run against the ChaCha20 server and the one that picks
+    // AES-256-GCM itself.
+    let node_host = contenders
+        .tools
+        .node_host
+        .as_ref()
+        .filter(|_| matches!(suite, "ChaCha20-Poly1305" | "server's AES-256-GCM"));
+    let mut names = vec![COMPONENT, LENT, NATIVE, CURL, WASI_HTTP, RING_RAW];
+    if node_host.is_some() {
+        names.extend([NODE_LENT, NODE_INSIDE]);
+    }
+    let mut figures: Vec<Figure> = names
+        .into_iter()
+        .map(|c| figure(workload, c, "MB/s", true))
+        .collect();
     let mut component = contenders.component_client()?;
     let mut lending = contenders.lending_client()?;
+    let mut node_opened = [0, 0];
     let megabytes_per_second = |bytes: u64, seconds: f64| bytes as f64 / seconds / 1e6;
     run_rounds(
         settings,
         &mut figures,
         expected,
         megabytes_per_second,
-        |i, _| match i {
-            0 => timed(|| component_gets(&mut component, &urls)),
-            1 => timed(|| component_gets(&mut lending, &urls)),
-            2 => timed(|| native_gets(contenders, &urls)),
-            3 => curl_gets(&contenders.tools, &servers.ca_pem, &urls),
-            4 => wasi_http_gets(contenders, &urls[0], 1),
+        |i, _| match (i, node_host) {
+            (0, _) => timed(|| component_gets(&mut component, &urls)),
+            (1, _) => timed(|| component_gets(&mut lending, &urls)),
+            (2, _) => timed(|| native_gets(contenders, &urls)),
+            (3, _) => curl_gets(&contenders.tools, &servers.ca_pem, &urls),
+            (4, _) => wasi_http_gets(contenders, &urls[0], 1),
+            (6 | 7, Some(node)) => {
+                let (bytes, seconds, opened) = node_gets(node, &servers.ca_pem, &urls, i == 6)?;
+                node_opened[i - 6] += opened;
+                Ok((bytes, seconds))
+            }
             _ => ring_raw(contenders, settings.bulk_mib, raw_name),
         },
     )?;
+    if node_host.is_some() {
+        ensure!(
+            node_opened[0] > 0 && node_opened[1] == 0,
+            "{workload}: node:crypto opened {} records for the host-crypto build and {} for the \
+             self-contained one",
+            node_opened[0],
+            node_opened[1]
+        );
+        let curl = figures[3].median();
+        let inside = figures[7].median();
+        figures[6].note = format!(
+            "{} records opened by node:crypto; {:.2}x curl, {:.2}x the self-contained build",
+            node_opened[0],
+            figures[6].median() / curl,
+            figures[6].median() / inside
+        );
+        figures[7].note = format!("{:.2}x curl", inside / curl);
+    }
     let calls = lending.crypto_calls();
     ensure!(
         calls.opens > 0 && component.crypto_calls() == Default::default(),
@@ -768,7 +846,7 @@ fn bulk_transfer(
     figures[0].note = format!("negotiated {}", negotiated_suite(&mut component, &urls[0])?);
     figures[1].note = format!("{} records opened by the host", calls.opens);
     figures[5].note = "AEAD open of 16 KiB records, no TLS or I/O".into();
-    Ok(figures.into())
+    Ok(figures)
 }
 
 /// The cipher suite the server chose for the component: one request whose head is read, its

@@ -58,3 +58,20 @@ test('the unverified context is explicit and says it did not verify', async () =
     server.stop();
   }
 });
+
+test('onBody gets the body piece by piece instead of the response holding it', async () => {
+  const body = 'streamed. '.repeat(300000);
+  const server = await serve(pki.leaf(['127.0.0.1']), body);
+  try {
+    const pieces = [];
+    const response = https.get(`https://127.0.0.1:${server.port}/`, {
+      onBody: (piece) => pieces.push(Buffer.from(piece)),
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.length, 0);
+    assert.ok(pieces.length > 1, `${pieces.length} piece(s)`);
+    assert.equal(Buffer.concat(pieces).toString(), body);
+  } finally {
+    server.stop();
+  }
+});

@@ -1,15 +1,18 @@
 """Shared fixtures: a throwaway CA and leaves made with the openssl command, and loopback
-HTTPS servers from Python's own ssl module."""
+HTTPS servers from Python's own ssl module and from `openssl s_server` (which chooses suites,
+groups and signature schemes as told)."""
 
 from __future__ import annotations
 
 import hashlib
+import contextlib
 import http.server
 import ssl
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -18,35 +21,66 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import verified_https  # noqa: E402
 
 
+# The openssl arguments that make a private key of each kind.
+KEY_KINDS = {
+    "p256": ("ecparam", "-name", "prime256v1", "-genkey", "-noout"),
+    "p384": ("ecparam", "-name", "secp384r1", "-genkey", "-noout"),
+    "ed25519": ("genpkey", "-algorithm", "ed25519"),
+    "rsa": ("genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:2048"),
+}
+
+
 class Pki:
     """A CA in a directory; `leaf(names)` issues a server certificate for `names` (a client
-    certificate with `client_auth=True`)."""
+    certificate with `client_auth=True`; a key of another kind with `key=`; one valid in 2020
+    only with `expired=True`).
 
-    def __init__(self, directory: Path, name: str = "python test CA"):
+    The CA's key is `key` ("p256" by default; "p384", "ed25519", "rsa") and it signs with
+    `digest` ("sha256" by default; none for Ed25519), in RSA-PSS with `pss=True`."""
+
+    def __init__(self, directory: Path, name: str = "python test CA", key: str = "p256",
+                 digest: str = "sha256", pss: bool = False):
         self.dir = directory
         self.serial = 0
-        self._openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key")
+        self.key = key
+        self.signing = ([] if key == "ed25519" else [f"-{digest}"]) + (
+            ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"] if pss else [])
+        self._openssl(*KEY_KINDS[key], "-out", "ca.key")
         self._openssl("req", "-x509", "-new", "-key", "ca.key", "-subj", f"/CN={name}",
-                      "-days", "2", "-addext", "basicConstraints=critical,CA:TRUE",
+                      "-days", "2", *self.signing, "-addext", "basicConstraints=critical,CA:TRUE",
                       "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.pem")
         self.ca_pem = directory / "ca.pem"
 
     def _openssl(self, *args: str) -> None:
         subprocess.run(["openssl", *args], cwd=self.dir, check=True, capture_output=True)
 
-    def leaf(self, names: list[str], client_auth: bool = False) -> tuple[Path, Path]:
+    def leaf(self, names: list[str], client_auth: bool = False, key: str = "p256",
+             expired: bool = False) -> tuple[Path, Path]:
         self.serial += 1
         name = f"leaf{self.serial}"
         san = ",".join(f"IP:{n}" if n.replace(".", "").isdigit() else f"DNS:{n}" for n in names)
         purpose = "clientAuth" if client_auth else "serverAuth"
         (self.dir / f"{name}.ext").write_text(
             f"subjectAltName={san}\nextendedKeyUsage={purpose}\nbasicConstraints=CA:FALSE\n")
-        self._openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key")
+        self._openssl(*KEY_KINDS[key], "-out", f"{name}.key")
         self._openssl("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={names[0]}",
                       "-out", f"{name}.csr")
-        self._openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                      "-set_serial", str(self.serial), "-days", "1", "-extfile", f"{name}.ext",
-                      "-out", f"{name}.pem")
+        if expired:
+            # `openssl x509` takes no dates in the past; `openssl ca` does.
+            (self.dir / f"{name}.cnf").write_text(
+                f"[ca]\ndefault_ca = test\n[test]\ndatabase = {name}.index\nnew_certs_dir = .\n"
+                f"serial = {name}.serial\npolicy = anything\n[anything]\ncommonName = supplied\n")
+            (self.dir / f"{name}.index").write_text("")
+            (self.dir / f"{name}.serial").write_text(f"{self.serial:02x}\n")
+            self._openssl("ca", "-batch", "-notext", "-config", f"{name}.cnf", "-cert", "ca.pem",
+                          "-keyfile", "ca.key", "-md", "default" if self.key == "ed25519" else "sha256",
+                          "-in", f"{name}.csr", "-startdate", "20200101000000Z",
+                          "-enddate", "20210101000000Z", "-extfile", f"{name}.ext",
+                          "-out", f"{name}.pem")
+        else:
+            self._openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                          *self.signing, "-set_serial", str(self.serial), "-days", "1",
+                          "-extfile", f"{name}.ext", "-out", f"{name}.pem")
         return self.dir / f"{name}.pem", self.dir / f"{name}.key"
 
     def chain(self, names: list[str]) -> list[bytes]:
@@ -92,3 +126,31 @@ def https_server(pki: Pki):
     thread.start()
     yield f"https://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
+
+
+@contextlib.contextmanager
+def openssl_server(leaf: tuple[Path, Path], body: bytes, *options: str) -> Iterator[str]:
+    """`openssl s_server` on loopback serving `body` with `leaf` (cert, key) and the s_server
+    `options` that choose for the client (`-tls1_2`, `-ciphersuites`, `-cipher`, `-groups`,
+    `-sigalgs`, ...); yields the body's URL. It answers HTTP/1.0, the body delimited by the
+    close of the connection, after its close_notify."""
+    cert, key = leaf
+    directory = cert.parent
+    (directory / "body.txt").write_bytes(body)
+    process = subprocess.Popen(
+        ["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", str(cert), "-key", str(key),
+         "-WWW", *options],
+        cwd=directory, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        port = None
+        for line in process.stdout:
+            if line.startswith(b"ACCEPT "):
+                port = int(line.rsplit(b":", 1)[1])
+                break
+        assert port is not None, f"openssl s_server did not start ({' '.join(options)})"
+        # s_server keeps printing; drain it so that it never blocks on a full pipe.
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+        yield f"https://127.0.0.1:{port}/body.txt"
+    finally:
+        process.kill()
+        process.wait()

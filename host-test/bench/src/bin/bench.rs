@@ -8,7 +8,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context as _, Result, bail};
 use clap::Parser;
-use verified_https_bench::{self as bench, Settings, Tools};
+use verified_https_bench::{self as bench, NodeHost, Settings, Tools};
 use verified_https_host::runtime::default_component_path;
 
 /// Benchmarks of the verified-https component against native, curl and wasi:http.
@@ -31,6 +31,9 @@ struct Args {
     /// The directory of the guest commands (wasi-http-get.wasm, ring-raw.wasm).
     #[arg(long, default_value = "target/guests")]
     guests: PathBuf,
+    /// The Node.js host, for W5's Node rows (skipped when `node` is not installed).
+    #[arg(long, default_value = "host-test/node")]
+    node_host: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn run(args: Args) -> Result<()> {
         ring_raw: args.guests.join("ring-raw.wasm"),
         curl: which("curl")
             .context("curl is needed as a contender (Debian: apt-get install curl)")?,
+        node_host: node_host(&args.node_host)?,
     };
     for path in [
         &tools.component,
@@ -92,6 +96,25 @@ fn run(args: Args) -> Result<()> {
         report.targets.len()
     );
     Ok(())
+}
+
+/// The Node.js host in `dir` and the `node` to run it, or none (with a word on stderr) when
+/// `node` is not installed; an error when it is but `make node` has not transpiled the builds.
+fn node_host(dir: &std::path::Path) -> Result<Option<NodeHost>> {
+    let Some(node) = which("node") else {
+        eprintln!("bench: node is not installed; W5 runs without the Node.js host's rows");
+        return Ok(None);
+    };
+    for generated in ["verified-https.js", "verified-https-host-crypto.js"] {
+        let path = dir.join("generated").join(generated);
+        if !path.exists() {
+            bail!("{} is missing; `make node` transpiles it", path.display());
+        }
+    }
+    Ok(Some(NodeHost {
+        node,
+        script: dir.join("bench.js"),
+    }))
 }
 
 fn which(program: &str) -> Option<PathBuf> {
