@@ -69,8 +69,9 @@ wit_bindgen::generate!({
 // (docs: wit/wasi-http/world.wit).
 #[cfg(feature = "wasi-http")]
 wit_bindgen::generate!({
-    world: "https-client-wasi-http",
-    path: "wit/wasi-http",
+    world: "verified:https-wasi-http/https-client-wasi-http",
+    // `verified:https` first: the wasi-http package uses it.
+    path: ["wit", "wit/wasi-http"],
     generate_all,
 });
 
