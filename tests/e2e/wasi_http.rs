@@ -259,6 +259,29 @@ fn the_composed_wasi_http_guest_refuses_an_unknown_ca_with_tls_certificate_error
 }
 
 #[test]
+fn a_server_alert_reaches_the_composed_guest_as_tls_alert_received_with_its_description() {
+    let pki = Pki::new("wasi-http-alert");
+    let client_ca = Pki::new("wasi-http-alert-clients");
+    let config = server::client_auth_config(
+        &pki.leaf(&LeafSpec::new(&["127.0.0.1"])),
+        Versions::Tls13Only,
+        &[client_ca.root_der().into()],
+    );
+    let server = TestServer::start(Some(config), server::fixed(200, b"must not be shown"));
+    let output = run_composed(
+        "wasi-http-alert",
+        &[("ca.pem", &pki.root_pem())],
+        &[&server.url("https", "127.0.0.1", "/")],
+    );
+    assert_refused(
+        &output,
+        "ErrorCode::TlsAlertReceived(TlsAlertReceivedPayload { alert-id: None, alert-message: \
+         Some(\"certificate required\") })",
+        "certificate required",
+    );
+}
+
+#[test]
 fn the_composed_wasi_http_guest_without_trust_anchors_is_refused_before_any_connection() {
     let pki = Pki::new("wasi-http-empty");
     let server = TestServer::https(
