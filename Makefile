@@ -25,9 +25,13 @@ WASM_HOST_NETWORK := target/verified-https-host-network.wasm
 # dependencies are shared, and only the client crate is built again (about 10 s each time the
 # two builds take turns) instead of every dependency once more in a directory of its own.
 WASM_HOST_NETWORK_CRYPTO := target/verified-https-host-network-crypto.wasm
-# The same client exporting wasi:http/client@0.3.0 too (world https-client-wasi-http in
-# wit/wasi-http/), with the feature wasi-http: what a wasi:http guest is composed with.
-WASI_HTTP_DIR := target/wasi-http
+# The same client for the world https-client-async (WASI 0.3: the async `client` beside the
+# synchronous one, over wasi:sockets@0.3), with the feature async-client.
+ASYNC_DIR := target/async-client
+WASM_ASYNC := target/verified-https-async.wasm
+# The async client exporting wasi:http/client@0.3.0 too (world https-client-wasi-http in
+# wit/wasi-http/), with the feature wasi-http: what a wasi:http guest is composed with. In the
+# async build's target directory: the same dependencies, only the client crate built again.
 WASM_WASI_HTTP := target/verified-https-wasi-http.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 COMPONENTS := host-test/components/Cargo.toml
@@ -70,8 +74,10 @@ component: setup
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK)
 	$(CARGO) build --profile component --target $(TARGET) --lib --features host-network,host-crypto --target-dir $(HOST_NETWORK_DIR)
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK_CRYPTO)
-	$(CARGO) build --profile component --target $(TARGET) --lib --features wasi-http --target-dir $(WASI_HTTP_DIR)
-	$(OPTIMIZE) $(WASI_HTTP_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_WASI_HTTP)
+	$(CARGO) build --profile component --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR)
+	$(OPTIMIZE) $(ASYNC_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_ASYNC)
+	$(CARGO) build --profile component --target $(TARGET) --lib --features wasi-http --target-dir $(ASYNC_DIR)
+	$(OPTIMIZE) $(ASYNC_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_WASI_HTTP)
 
 ## host: the native crates of host-test/ (the wasmtime host, testkit, bench, conformance, edge)
 ## and their bins: https-get, demo, bench, limbo-conformance, edge-host
@@ -193,7 +199,8 @@ lint: setup
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-crypto --target-dir $(HOST_CRYPTO_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network,host-crypto --target-dir $(HOST_NETWORK_DIR) -- -D warnings
-	$(CARGO) clippy --release --target $(TARGET) --lib --features wasi-http --target-dir $(WASI_HTTP_DIR) -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR) -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --lib --features wasi-http --target-dir $(ASYNC_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps
 	python3 host-test/tools/module-cycles.py src host-test/*/src

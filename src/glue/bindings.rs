@@ -9,20 +9,20 @@ compile_error!(
 );
 
 #[cfg(all(
-    feature = "wasi-http",
+    feature = "async-client",
     any(
         feature = "host-keys",
         feature = "host-crypto",
         feature = "host-network"
     )
 ))]
-compile_error!("wasi-http is the build of a world of its own; enable it alone");
+compile_error!("async-client is the build of a world of its own; enable it alone");
 
 #[cfg(not(any(
     feature = "host-keys",
     feature = "host-crypto",
     feature = "host-network",
-    feature = "wasi-http"
+    feature = "async-client"
 )))]
 wit_bindgen::generate!({
     world: "https-client",
@@ -65,13 +65,23 @@ wit_bindgen::generate!({
     path: "wit",
 });
 
-// The same client, exporting `wasi:http/client@0.3.0` too, over the host's `wasi:http/types`
+// The async client, exporting `wasi:http/client@0.3.0` too, over the host's `wasi:http/types`
 // (docs: wit/wasi-http/world.wit).
 #[cfg(feature = "wasi-http")]
 wit_bindgen::generate!({
     world: "verified:https-wasi-http/https-client-wasi-http",
-    // `verified:https` first: the wasi-http package uses it.
-    path: ["wit", "wit/wasi-http"],
+    // wit/async first (with verified:https and the WASI 0.3 sockets and clocks): the wasi-http
+    // package uses them.
+    path: ["wit/async", "wit/wasi-http"],
+    generate_all,
+});
+
+// The client on WASI 0.3: the synchronous `client` and the async one beside it, over
+// wasi:sockets@0.3 and wasi:clocks@0.3 (docs: wit/async/client.wit).
+#[cfg(all(feature = "async-client", not(feature = "wasi-http")))]
+wit_bindgen::generate!({
+    world: "https-client-async",
+    path: "wit/async",
     generate_all,
 });
 

@@ -90,7 +90,28 @@ pub(super) fn core_request(
     request: wit::Request,
     streamed: Option<Option<u64>>,
 ) -> Result<(String, Request, SendOptions), Error> {
-    let options = request.options;
+    let body = match (request.body, streamed) {
+        (None, None) => Body::Empty,
+        (Some(bytes), None) => Body::Bytes(bytes),
+        (None, Some(size)) => Body::Streamed { size },
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidRequest(
+                "begin-request streams the body: request.body must be absent".into(),
+            ));
+        }
+    };
+    let (core, options) =
+        core_request_parts(request.method, request.headers, body, request.options)?;
+    Ok((request.url, core, options))
+}
+
+/// The core's request and send options from a WIT request's parts, its body as given.
+pub(super) fn core_request_parts(
+    method: String,
+    headers: Vec<wit::Header>,
+    body: Body,
+    options: wit::RequestOptions,
+) -> Result<(Request, SendOptions), Error> {
     let send_options = SendOptions {
         timeouts: Timeouts::requested(
             options.connect_timeout_ms,
@@ -116,27 +137,13 @@ pub(super) fn core_request(
             no_proxy: p.no_proxy,
         }),
     };
-    let body = match (request.body, streamed) {
-        (None, None) => Body::Empty,
-        (Some(bytes), None) => Body::Bytes(bytes),
-        (None, Some(size)) => Body::Streamed { size },
-        (Some(_), Some(_)) => {
-            return Err(Error::InvalidRequest(
-                "begin-request streams the body: request.body must be absent".into(),
-            ));
-        }
-    };
     let core = Request {
-        method: request.method,
-        headers: request
-            .headers
-            .into_iter()
-            .map(|h| (h.name, h.value))
-            .collect(),
+        method,
+        headers: headers.into_iter().map(|h| (h.name, h.value)).collect(),
         body,
         accept_encoding: options.accept_encoding.map(core_codings).transpose()?,
     };
-    Ok((request.url, core, send_options))
+    Ok((core, send_options))
 }
 
 /// The TLS details as WIT has them.

@@ -10,16 +10,24 @@
 //! - `sockets`: the core's network port over `wasi:sockets` and `wasi:clocks`;
 //! - `transport` (the `host-network` build, instead of `sockets`): the network port over the
 //!   `transport` import;
+//! - `async_sockets` (the `async-client` build, instead of `sockets`): the network port over
+//!   `wasi:sockets@0.3` and `wasi:clocks@0.3`, truly async; the synchronous `client` then
+//!   waits on it with wit-bindgen's `block_on`;
+//! - `async_client` (the `async-client` build): the export of `verified:https-async/client`;
 //! - `wasi_http` (the `wasi-http` build): `wasi:http/client@0.3.0` over the core, for
 //!   `wasi:http` guests composed with the client.
 
+#[cfg(feature = "async-client")]
+mod async_client;
+#[cfg(feature = "async-client")]
+mod async_sockets;
 mod bindings;
 mod convert;
 #[cfg(feature = "host-crypto")]
 mod crypto;
 #[cfg(feature = "host-keys")]
 mod identity;
-#[cfg(not(feature = "host-network"))]
+#[cfg(not(any(feature = "host-network", feature = "async-client")))]
 mod sockets;
 #[cfg(feature = "host-network")]
 mod transport;
@@ -32,6 +40,7 @@ use std::rc::Rc;
 
 use rustls_pki_types::UnixTime;
 
+#[cfg(not(feature = "async-client"))]
 use crate::blocking::block_on;
 use crate::client::upload::{Progress, Upload};
 use crate::client::{self, Client};
@@ -39,15 +48,19 @@ use crate::error::Error;
 use crate::http1::content::ContentCoding;
 use crate::limits::Limits;
 use crate::tls::{ClientIdentity, Policy, TlsOptions};
+#[cfg(feature = "async-client")]
+use async_sockets::AsyncWasiNetwork as PlatformNetwork;
 use convert::{
     core_error, core_limits, core_request, tls_options, trust_choice, wit_coding, wit_error,
     wit_tls_info,
 };
-#[cfg(not(feature = "host-network"))]
+#[cfg(not(any(feature = "host-network", feature = "async-client")))]
 use sockets::WasiNetwork as PlatformNetwork;
 #[cfg(feature = "host-network")]
 use transport::HostNetwork as PlatformNetwork;
 use trust::TrustImport;
+#[cfg(feature = "async-client")]
+use wit_bindgen::block_on;
 
 use bindings::exports::verified::https::client as wit;
 

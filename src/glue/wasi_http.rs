@@ -3,10 +3,9 @@
 //! context over the host's trust anchors (`trust`), and the core's response handed back as
 //! the host's resources, its body a `stream<u8>` pumped by a task that outlives `send`.
 //!
-//! The async core is awaited directly, but over this build's network port, the blocking
-//! `wasi:sockets@0.2` one: each of its operations is done at the first poll, so a `send`, and
-//! each piece of a body it pumps, holds the instance until the socket answers, and requests of
-//! one instance run one after the other. Over a WASI 0.3 port the same code runs them at once.
+//! This build is the async-client build (its network port is `wasi:sockets@0.3`), and the
+//! async core is awaited directly: many sends of one instance run at once, each with its own
+//! deadlines, sharing the context's idle connections, tickets and remembered chains.
 //!
 //! `wasi:http`'s `error-code` has no room for our detail (its `TLS-certificate-error` carries
 //! nothing): the case is mapped in [`wasi_http_error`], in one place, and the core's message

@@ -10,6 +10,7 @@
 
 mod cli;
 mod composed;
+mod concurrent;
 mod connections;
 mod decoding;
 mod edge;

@@ -17,7 +17,9 @@
 //! - [`lent_crypto`]: the crypto the host lends (the `crypto` import): ring, natively;
 //! - [`errors`]: curl's exit codes for the component's `error-code` (its messages come from the
 //!   component's `describe-error`);
-//! - [`cli`]: the `https-get` command line: flags, the request and trust they choose, output.
+//! - [`cli`]: the `https-get` command line: flags, the request and trust they choose, output;
+//! - [`async_client`]: the async build (`target/verified-https-async.wasm`) under WASI 0.3,
+//!   many requests of one instance at once.
 //!
 //! # In scope
 //!
@@ -35,8 +37,10 @@
 //!   server, is the crate `verified-https-edge`).
 //! - Test servers, a test PKI, benchmarks and x509-limbo (`verified-https-testkit`,
 //!   `verified-https-bench`, `verified-https-conformance`).
-//! - Async embedding: calls are synchronous, one instance per store.
+//! - Async embedding of the WASI 0.2 build: its calls are synchronous, one instance per store
+//!   (the async build's are concurrent: [`async_client`]).
 
+pub mod async_client;
 pub mod certificates;
 pub mod cli;
 pub mod client_key;

@@ -1,0 +1,298 @@
+//! TCP through `wasi:sockets@0.3`, with deadlines on `wasi:clocks@0.3`: the async network
+//! port of the `async-client` build. Every wait is a future raced against the clock's
+//! `wait-until`, so one request waiting on its server holds up no other.
+
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::IpAddr;
+use std::pin::pin;
+use std::task::Poll;
+
+use wit_bindgen::{FutureReader, StreamReader, StreamResult, StreamWriter};
+
+use super::bindings::wasi::clocks::monotonic_clock;
+use super::bindings::wasi::sockets::ip_name_lookup;
+use super::bindings::wasi::sockets::types::{
+    ErrorCode as SocketError, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress,
+    Ipv6SocketAddress, TcpSocket,
+};
+use super::bindings::wit_stream;
+use crate::error::{Error, Result};
+use crate::net::{Deadline, Network as ClientNetwork, TimeLimits, Transport};
+
+/// `wasi:sockets@0.3` and the `wasi:clocks@0.3` monotonic clock as the client's network.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct AsyncWasiNetwork;
+
+impl ClientNetwork for AsyncWasiNetwork {
+    type Stream = TcpStream;
+
+    fn now(&self) -> u64 {
+        monotonic_clock::now()
+    }
+
+    async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        deadline: Option<Deadline>,
+    ) -> Result<TcpStream> {
+        let addresses = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => resolve(host, deadline).await?,
+        };
+        let mut last_error = Error::Dns(format!("{host}: no addresses"));
+        for ip in addresses {
+            match connect_one(ip, port, deadline).await {
+                Ok(stream) => return Ok(stream),
+                Err(err @ Error::ConnectionTimeout) => return Err(err),
+                Err(err) => last_error = err,
+            }
+        }
+        Err(last_error)
+    }
+
+    fn set_limits(stream: &mut TcpStream, limits: TimeLimits) {
+        stream.limits = limits;
+    }
+}
+
+/// `work`'s outcome, or `None` if `deadline` passes first (then `work` is dropped, which
+/// cancels what it was waiting for).
+async fn within<T>(deadline: Option<Deadline>, work: impl Future<Output = T>) -> Option<T> {
+    let mut work = pin!(work);
+    let Some(Deadline(when)) = deadline else {
+        return Some(work.await);
+    };
+    let mut timer = pin!(monotonic_clock::wait_until(when));
+    poll_fn(|cx| match work.as_mut().poll(cx) {
+        Poll::Ready(outcome) => Poll::Ready(Some(outcome)),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+    })
+    .await
+}
+
+async fn resolve(host: &str, deadline: Option<Deadline>) -> Result<Vec<IpAddr>> {
+    let addresses = within(deadline, ip_name_lookup::resolve_addresses(host.to_owned()))
+        .await
+        .ok_or(Error::ConnectionTimeout)?
+        .map_err(|e| Error::Dns(format!("{host}: {e:?}")))?;
+    if addresses.is_empty() {
+        return Err(Error::Dns(format!("{host}: no addresses")));
+    }
+    Ok(addresses.into_iter().map(ip_of).collect())
+}
+
+async fn connect_one(ip: IpAddr, port: u16, deadline: Option<Deadline>) -> Result<TcpStream> {
+    let unavailable = |e: SocketError| match e {
+        SocketError::ConnectionRefused => Error::ConnectionRefused(format!("{ip} port {port}")),
+        SocketError::Timeout => Error::ConnectionTimeout,
+        other => Error::DestinationUnavailable(format!("{ip} port {port}: {other:?}")),
+    };
+    let (family, address) = socket_address(ip, port);
+    let socket = TcpSocket::create(family).map_err(unavailable)?;
+    within(deadline, socket.connect(address))
+        .await
+        .ok_or(Error::ConnectionTimeout)?
+        .map_err(unavailable)?;
+    let (input, input_end) = socket.receive();
+    let (output, to_socket) = wit_stream::new::<u8>();
+    let output_end = socket.send(to_socket);
+    Ok(TcpStream {
+        input,
+        input_end: Some(input_end),
+        output,
+        output_end: Some(output_end),
+        _socket: socket,
+        limits: TimeLimits::default(),
+        received: Vec::new(),
+        received_at: 0,
+        ended: false,
+    })
+}
+
+/// A connected TCP stream whose every read and write waits at most until the earliest of its
+/// limits: the whole request's deadline, the current phase's (the TLS handshake), and the
+/// longest silence allowed.
+pub(super) struct TcpStream {
+    // The streams go before the socket they belong to (fields drop in order).
+    /// The bytes the server sends.
+    input: StreamReader<u8>,
+    /// How `input` ended (a reset is an error), until it is read.
+    input_end: Option<FutureReader<std::result::Result<(), SocketError>>>,
+    /// The bytes sent to the server.
+    output: StreamWriter<u8>,
+    /// How sending ended, until it is read.
+    output_end: Option<FutureReader<std::result::Result<(), SocketError>>>,
+    _socket: TcpSocket,
+    limits: TimeLimits,
+    /// The last piece of bytes the host handed over, served from `received_at`.
+    received: Vec<u8>,
+    received_at: usize,
+    /// Whether `input` has ended.
+    ended: bool,
+}
+
+/// The most bytes asked of the host in one read.
+const RECEIVE_PIECE: usize = 64 * 1024;
+
+impl TcpStream {
+    /// The deadline of a wait that starts now.
+    fn deadline(&self) -> Option<Deadline> {
+        self.limits.deadline(monotonic_clock::now())
+    }
+
+    /// Takes what a read gave: bytes kept to be served, or the end of the input.
+    fn take_piece(&mut self, result: StreamResult, piece: Vec<u8>) {
+        if !piece.is_empty() {
+            self.received = piece;
+            self.received_at = 0;
+        } else if result == StreamResult::Dropped {
+            self.ended = true;
+        }
+    }
+
+    /// The error the input ended with, if it ended with one (a reset rather than a FIN).
+    async fn input_error(&mut self) -> Option<io::Error> {
+        let end = self.input_end.take()?;
+        match end.await {
+            Ok(()) => None,
+            Err(e) => Some(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                format!("{e:?}"),
+            )),
+        }
+    }
+
+    /// Why the host stopped taking bytes.
+    async fn output_error(&mut self) -> io::Error {
+        let why = match self.output_end.take() {
+            Some(end) => match end.await {
+                Err(e) => format!("{e:?}"),
+                Ok(()) => "the connection was closed".into(),
+            },
+            None => "the connection was closed".into(),
+        };
+        io::Error::new(io::ErrorKind::BrokenPipe, why)
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "deadline passed")
+}
+
+impl Transport for TcpStream {
+    /// Serves `buf` from the last piece the host handed over (up to `RECEIVE_PIECE` bytes
+    /// read straight into a buffer of the guest's), waiting for the next one only when it is
+    /// used up. A read that the deadline cancels keeps whatever it had received.
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.received_at == self.received.len() {
+            if self.ended {
+                return match self.input_error().await {
+                    Some(err) => Err(err),
+                    None => Ok(0),
+                };
+            }
+            let deadline = self.deadline();
+            let (result, piece) = {
+                let mut read = pin!(self.input.read(Vec::with_capacity(RECEIVE_PIECE)));
+                match deadline {
+                    None => read.as_mut().await,
+                    Some(Deadline(when)) => {
+                        let mut timer = pin!(monotonic_clock::wait_until(when));
+                        let arrived = poll_fn(|cx| match read.as_mut().poll(cx) {
+                            Poll::Ready(outcome) => Poll::Ready(Some(outcome)),
+                            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+                        })
+                        .await;
+                        match arrived {
+                            Some(outcome) => outcome,
+                            None => match read.as_mut().cancel() {
+                                (result, piece) if !piece.is_empty() => (result, piece),
+                                _ => return Err(timed_out()),
+                            },
+                        }
+                    }
+                }
+            };
+            self.take_piece(result, piece);
+        }
+        let piece = &self.received[self.received_at..];
+        let n = piece.len().min(buf.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        self.received_at += n;
+        if self.received_at == self.received.len() {
+            // Not kept while the connection waits in the pool.
+            self.received = Vec::new();
+            self.received_at = 0;
+        }
+        Ok(n)
+    }
+
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        let deadline = self.deadline();
+        let unsent = within(deadline, self.output.write_all(data.to_vec()))
+            .await
+            .ok_or_else(timed_out)?;
+        if unsent.is_empty() {
+            Ok(())
+        } else {
+            Err(self.output_error().await)
+        }
+    }
+
+    /// Nothing to wait for: a write is done when the host has taken its bytes.
+    async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Starts a read and, unless it completes at once, cancels it, keeping what it got.
+    async fn has_input(&mut self) -> bool {
+        if self.received_at < self.received.len() || self.ended {
+            return true;
+        }
+        let (result, piece) = {
+            let mut read = pin!(self.input.read(Vec::with_capacity(RECEIVE_PIECE)));
+            match poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
+                Poll::Ready(outcome) => outcome,
+                Poll::Pending => read.as_mut().cancel(),
+            }
+        };
+        self.take_piece(result, piece);
+        self.received_at < self.received.len() || self.ended
+    }
+}
+
+fn ip_of(address: IpAddress) -> IpAddr {
+    match address {
+        IpAddress::Ipv4((a, b, c, d)) => IpAddr::from([a, b, c, d]),
+        IpAddress::Ipv6((a, b, c, d, e, f, g, h)) => IpAddr::from([a, b, c, d, e, f, g, h]),
+    }
+}
+
+fn socket_address(ip: IpAddr, port: u16) -> (IpAddressFamily, IpSocketAddress) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            (
+                IpAddressFamily::Ipv4,
+                IpSocketAddress::Ipv4(Ipv4SocketAddress {
+                    port,
+                    address: (a, b, c, d),
+                }),
+            )
+        }
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, e, f, g, h] = v6.segments();
+            (
+                IpAddressFamily::Ipv6,
+                IpSocketAddress::Ipv6(Ipv6SocketAddress {
+                    port,
+                    flow_info: 0,
+                    address: (a, b, c, d, e, f, g, h),
+                    scope_id: 0,
+                }),
+            )
+        }
+    }
+}
