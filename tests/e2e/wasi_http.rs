@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use verified_https_host::runtime::default_component_path;
 use verified_https_testkit::pki::{LeafSpec, Pki};
@@ -149,6 +150,45 @@ fn the_composed_wasi_http_guest_fetches_a_verified_body_byte_identical() {
         "{}",
         requests[0].head
     );
+}
+
+#[test]
+fn the_composed_wasi_http_guests_three_sends_to_a_slow_server_run_at_once() {
+    let pki = Pki::new("wasi-http-at-once");
+    let slow: server::Handler = std::sync::Arc::new(|request, out| {
+        std::thread::sleep(Duration::from_secs(1));
+        let path = request.head.split(' ').nth(1).unwrap_or("?").to_owned();
+        let body = format!("answer to {path}\n");
+        write!(
+            out,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        Ok(Ending::CloseNotify)
+    });
+    let server = TestServer::https(
+        &pki.leaf(&LeafSpec::new(&["127.0.0.1"])),
+        Versions::Both,
+        slow,
+    );
+    let urls: Vec<String> = ["/a", "/b", "/c"]
+        .iter()
+        .map(|path| server.url("https", "127.0.0.1", path))
+        .collect();
+    let args: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let start = Instant::now();
+    let output = run_composed("wasi-http-at-once", &[("ca.pem", &pki.root_pem())], &args);
+    let elapsed = start.elapsed();
+    println!("three sends to a server that answers each after 1 s: {elapsed:?}");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "answer to /a\nanswer to /b\nanswer to /c\n"
+    );
+    assert_eq!(server.connections(), 3);
+    // One after the other they take 3 s of the server's time alone; at once, about 1 s and the
+    // command's start-up.
+    assert!(elapsed < Duration::from_millis(2_500), "{elapsed:?}");
 }
 
 #[test]

@@ -1,8 +1,9 @@
-//! `wasi-http-fetch [-d DATA] URL`: an ordinary `wasi:http` 0.3 command (`wasi:cli/run@0.3.0`),
-//! written against the published WIT (vendored unchanged in `wit/deps`) and nothing of this
-//! project. It GETs `URL` (or POSTs `DATA` to it, streamed) through `wasi:http/client.send`,
-//! writes the body on stdout, and on failure writes the `error-code` (with its payload) on
-//! stderr and exits with 1.
+//! `wasi-http-fetch [-d DATA] URL…`: an ordinary `wasi:http` 0.3 command
+//! (`wasi:cli/run@0.3.0`), written against the published WIT (vendored unchanged in
+//! `wit/deps`) and nothing of this project. It GETs each `URL` (or POSTs `DATA` to it,
+//! streamed) through `wasi:http/client.send`, all at once, writes the bodies on stdout in the
+//! order of the URLs, and for each failure writes the `error-code` (with its payload) on stderr
+//! and exits with 1.
 //!
 //! Run alone on the stock wasmtime CLI (`-S p3 -S http`), the host sends the request and does
 //! the TLS; composed with the verified-https client (`make compose`:
@@ -26,6 +27,8 @@ use bindings::wasi::cli::{environment, stderr, stdout};
 use bindings::wasi::http::client;
 use bindings::wasi::http::types::{ErrorCode, Fields, Method, Request, Response, Scheme, Trailers};
 use bindings::{wit_future, wit_stream};
+use std::pin::Pin;
+use std::task::Poll;
 
 /// The component: its one export is `wasi:cli/run`.
 struct Fetch;
@@ -33,45 +36,82 @@ struct Fetch;
 impl bindings::exports::wasi::cli::run::Guest for Fetch {
     async fn run() -> Result<(), ()> {
         let arguments = environment::get_arguments();
-        let (data, url) = match arguments.as_slice() {
-            [_, url] => (None, url),
-            [_, flag, data, url] if flag == "-d" => (Some(data.as_bytes().to_vec()), url),
+        let (data, urls) = match arguments.as_slice() {
+            [_, flag, data, urls @ ..] if flag == "-d" && !urls.is_empty() => {
+                (Some(data.as_bytes().to_vec()), urls)
+            }
+            [_, urls @ ..] if !urls.is_empty() => (None, urls),
             _ => {
-                write_all_to_stderr("usage: wasi-http-fetch [-d DATA] URL\n").await;
+                write_all_to_stderr("usage: wasi-http-fetch [-d DATA] URL...\n").await;
                 return Err(());
             }
         };
-        let mut body = Output::stdout();
-        let outcome = fetch(url, data, &mut body).await;
-        body.finish().await;
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(Failure::Url) => {
-                write_all_to_stderr(&format!("wasi-http-fetch: {url}: not an http(s) URL\n")).await;
-                Err(())
-            }
-            Err(Failure::Http(code)) => {
-                write_all_to_stderr(&format!("wasi-http-fetch: {url}: error-code: {code:?}\n"))
-                    .await;
-                Err(())
-            }
+        let fetches = urls
+            .iter()
+            .map(|url| Box::pin(fetch(url, data.clone())) as Fetching<'_>)
+            .collect();
+        let mut out = Output::stdout();
+        let mut failed = false;
+        for (url, outcome) in urls.iter().zip(all(fetches).await) {
+            let message = match outcome {
+                Ok(body) => {
+                    out.write(&body).await;
+                    continue;
+                }
+                Err(Failure::Url) => format!("wasi-http-fetch: {url}: not an http(s) URL\n"),
+                Err(Failure::Http(code, body)) => {
+                    out.write(&body).await;
+                    format!("wasi-http-fetch: {url}: error-code: {code:?}\n")
+                }
+            };
+            failed = true;
+            write_all_to_stderr(&message).await;
         }
+        out.finish().await;
+        if failed { Err(()) } else { Ok(()) }
     }
 }
+
+/// Runs `futures` at once (each polled whenever any is woken) and returns their outputs in
+/// order.
+async fn all<T>(futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
+    let mut pending: Vec<_> = futures.into_iter().map(Some).collect();
+    let mut outputs: Vec<Option<T>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        for (slot, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(future) = slot
+                && let Poll::Ready(value) = future.as_mut().poll(cx)
+            {
+                *output = Some(value);
+                *slot = None;
+            }
+        }
+        if pending.iter().all(Option::is_none) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
+/// A fetch under way: its body, or why it stopped.
+type Fetching<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, Failure>> + 'a>>;
 
 /// Why a fetch stopped.
 enum Failure {
     /// The argument is not `http://` or `https://` followed by an authority.
     Url,
-    /// `send`, the body stream or the trailers reported this error code.
-    Http(ErrorCode),
+    /// `send`, the body stream or the trailers reported this error code (after the bytes of
+    /// the body that came, if any).
+    Http(ErrorCode, Vec<u8>),
 }
 
 /// GETs `url` (or POSTs `data` to it, with its `Content-Length`, written into the body stream
-/// by a task of its own while `send` runs) through `wasi:http/client.send` and copies the
-/// response's body into `out` as it arrives; the body counts as received only when the
-/// trailers future says so.
-async fn fetch(url: &str, data: Option<Vec<u8>>, out: &mut Output) -> Result<(), Failure> {
+/// by a task of its own while `send` runs) through `wasi:http/client.send` and returns the
+/// response's body; it counts as received only when the trailers future says so.
+async fn fetch(url: &str, data: Option<Vec<u8>>) -> Result<Vec<u8>, Failure> {
     let (scheme, authority, path) = split_url(url).ok_or(Failure::Url)?;
     let (trailers_writer, trailers) =
         wit_future::new::<Result<Option<Trailers>, ErrorCode>>(|| Ok(None));
@@ -96,20 +136,23 @@ async fn fetch(url: &str, data: Option<Vec<u8>>, out: &mut Output) -> Result<(),
     request.set_scheme(Some(&scheme)).map_err(invalid)?;
     request.set_authority(Some(authority)).map_err(invalid)?;
     request.set_path_with_query(Some(path)).map_err(invalid)?;
-    let response = client::send(request).await.map_err(Failure::Http)?;
+    let response = client::send(request)
+        .await
+        .map_err(|code| Failure::Http(code, Vec::new()))?;
     let (_, read_result) = wit_future::new::<Result<(), ErrorCode>>(|| Ok(()));
     let (mut contents, body_result) = Response::consume_body(response, read_result);
-    let mut buffer = Vec::with_capacity(64 * 1024);
+    let mut body = Vec::new();
     loop {
-        let (status, piece) = contents.read(buffer).await;
+        let (status, piece) = contents.read(Vec::with_capacity(64 * 1024)).await;
         if piece.is_empty() && status != wit_bindgen::StreamResult::Complete(0) {
             break;
         }
-        out.write(&piece).await;
-        buffer = piece;
-        buffer.clear();
+        body.extend_from_slice(&piece);
     }
-    body_result.await.map(drop).map_err(Failure::Http)
+    match body_result.await {
+        Ok(_) => Ok(body),
+        Err(code) => Err(Failure::Http(code, body)),
+    }
 }
 
 /// `url` as (scheme, authority, path with query); `None` unless it is http(s) with an
