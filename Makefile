@@ -29,6 +29,10 @@ WASM_HOST_NETWORK_CRYPTO := target/verified-https-host-network-crypto.wasm
 # synchronous one, over wasi:sockets@0.3), with the feature async-client.
 ASYNC_DIR := target/async-client
 WASM_ASYNC := target/verified-https-async.wasm
+# The async client exporting wasi:http/client@0.3.0 too (world https-client-wasi-http in
+# wit/wasi-http/), with the feature wasi-http: what a wasi:http guest is composed with. In the
+# async build's target directory: the same dependencies, only the client crate built again.
+WASM_WASI_HTTP := target/verified-https-wasi-http.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
 COMPONENTS := host-test/components/Cargo.toml
 
@@ -57,9 +61,10 @@ setup:
 ## component: the https-client component (cdylib for wasm32-wasip2), then binaryen's wasm-opt
 ## over its core module (-Oz, and the component-name section dropped: 971 KB, from 1,069 KB at
 ## opt-level "s" and -O2, with bulk speed unchanged); and the host-keys, host-crypto,
-## host-network and host-network-crypto builds, and the async-client build (WASI 0.3:
-## target/verified-https-async.wasm). HTTP/2 (the feature http2, +222 KB) is in the
-## host-crypto build only: it would take the self-contained one over its 1.0 MB budget
+## host-network and host-network-crypto builds, the async-client build (WASI 0.3:
+## target/verified-https-async.wasm) and the wasi-http build (wasi:http/client@0.3.0
+## exported too). HTTP/2 (the feature http2, +222 KB) is in the host-crypto build only:
+## it would take the self-contained one over its 1.0 MB budget
 component: setup
 	$(CARGO) build --profile component --target $(TARGET) --lib
 	$(OPTIMIZE) $(CARGO_WASM) $(WASM)
@@ -73,6 +78,8 @@ component: setup
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK_CRYPTO)
 	$(CARGO) build --profile component --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR)
 	$(OPTIMIZE) $(ASYNC_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_ASYNC)
+	$(CARGO) build --profile component --target $(TARGET) --lib --features wasi-http --target-dir $(ASYNC_DIR)
+	$(OPTIMIZE) $(ASYNC_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_WASI_HTTP)
 
 ## host: the native crates of host-test/ (the wasmtime host, testkit, bench, conformance, edge)
 ## and their bins: https-get, demo, bench, limbo-conformance, edge-host
@@ -92,8 +99,9 @@ guests: setup
 
 ## compose: the client composed with each trust provider (wac plug), into target/composed/:
 ## self-contained components that import only wasi:*; and the edge function and the get-rs,
-## get-py and get-js commands composed with the client and trust-files. wac-cli is installed
-## if missing.
+## get-py and get-js commands composed with the client and trust-files; and the wasi:http
+## guest wasi-http-fetch composed with the wasi-http build and trust-files (its HTTPS verified
+## inside, with trust-files' anchors). wac-cli is installed if missing.
 COMPOSED := target/composed
 compose: component guests get-py get-js
 	@command -v wac >/dev/null || $(CARGO) install --locked wac-cli
@@ -104,6 +112,8 @@ compose: component guests get-py get-js
 	wac plug target/$(TARGET)/release/get-rs.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-rs.wasm
 	wac plug target/get-py/get-py.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-py.wasm
 	wac plug target/get-js/get-js.wasm --plug $(COMPOSED)/https-client-files.wasm -o $(COMPOSED)/get-js.wasm
+	wac plug $(WASM_WASI_HTTP) --plug target/$(TARGET)/release/trust_files.wasm -o $(COMPOSED)/https-client-wasi-http-files.wasm
+	wac plug target/$(TARGET)/release/wasi-http-fetch.wasm --plug $(COMPOSED)/https-client-wasi-http-files.wasm -o $(COMPOSED)/wasi-http-fetch.wasm
 
 ## get-py: the Python command (host-test/components/commands/get-py, over the guest library
 ## host-test/components/libraries/python) built by componentize-py 0.25 (from PyPI, into
@@ -195,6 +205,7 @@ lint: setup
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network,host-crypto --target-dir $(HOST_NETWORK_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR) -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --lib --features wasi-http --target-dir $(ASYNC_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps --features verified-https/http2
 	python3 host-test/tools/module-cycles.py src host-test/*/src

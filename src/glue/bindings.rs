@@ -65,9 +65,20 @@ wit_bindgen::generate!({
     path: "wit",
 });
 
+// The async client, exporting `wasi:http/client@0.3.0` too, over the host's `wasi:http/types`
+// (docs: wit/wasi-http/world.wit).
+#[cfg(feature = "wasi-http")]
+wit_bindgen::generate!({
+    world: "verified:https-wasi-http/https-client-wasi-http",
+    // wit/async first (with verified:https and the WASI 0.3 sockets and clocks): the wasi-http
+    // package uses them.
+    path: ["wit/async", "wit/wasi-http"],
+    generate_all,
+});
+
 // The client on WASI 0.3: the synchronous `client` and the async one beside it, over
 // wasi:sockets@0.3 and wasi:clocks@0.3 (docs: wit/async/client.wit).
-#[cfg(feature = "async-client")]
+#[cfg(all(feature = "async-client", not(feature = "wasi-http")))]
 wit_bindgen::generate!({
     world: "https-client-async",
     path: "wit/async",

@@ -13,7 +13,9 @@
 //! - `async_sockets` (the `async-client` build, instead of `sockets`): the network port over
 //!   `wasi:sockets@0.3` and `wasi:clocks@0.3`, truly async; the synchronous `client` then
 //!   waits on it with wit-bindgen's `block_on`;
-//! - `async_client` (the `async-client` build): the export of `verified:https-async/client`.
+//! - `async_client` (the `async-client` build): the export of `verified:https-async/client`;
+//! - `wasi_http` (the `wasi-http` build): `wasi:http/client@0.3.0` over the core, for
+//!   `wasi:http` guests composed with the client.
 
 #[cfg(feature = "async-client")]
 mod async_client;
@@ -30,6 +32,8 @@ mod sockets;
 #[cfg(feature = "host-network")]
 mod transport;
 mod trust;
+#[cfg(feature = "wasi-http")]
+mod wasi_http;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -27,3 +27,4 @@ mod tls_contract;
 mod trust;
 mod uploads;
 mod verification;
+mod wasi_http;

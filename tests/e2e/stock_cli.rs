@@ -24,7 +24,7 @@ const COMMAND_LIMIT: Duration = Duration::from_secs(60);
 
 /// The stock CLI: `WASMTIME_CLI` (set by `make test`), else `wasmtime` on the PATH; it must be
 /// the host's version.
-fn wasmtime_cli() -> PathBuf {
+pub(crate) fn wasmtime_cli() -> PathBuf {
     let cli =
         std::env::var_os("WASMTIME_CLI").map_or_else(|| PathBuf::from("wasmtime"), PathBuf::from);
     let version = Command::new(&cli)
@@ -47,7 +47,7 @@ fn wasmtime_cli() -> PathBuf {
 
 /// A fresh directory under the test target directory holding `files` (name, contents): what
 /// `--dir` maps to `/etc/ssl/certs`.
-fn trust_directory(name: &str, files: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn trust_directory(name: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("stock-cli-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -58,7 +58,7 @@ fn trust_directory(name: &str, files: &[(&str, &str)]) -> PathBuf {
 }
 
 /// `--dir DIR::/etc/ssl/certs`.
-fn certs_dir(dir: &Path) -> String {
+pub(crate) fn certs_dir(dir: &Path) -> String {
     format!("{}::/etc/ssl/certs", dir.display())
 }
 
@@ -95,18 +95,25 @@ fn wait_with_limit(mut child: Child) -> Output {
 /// `wasmtime run -S inherit-network -S allow-ip-name-lookup --dir DIR::/etc/ssl/certs
 /// COMMAND URL`, as the README shows it.
 fn run_command(command: &str, trust: &Path, url: &str) -> Output {
-    let child = Command::new(wasmtime_cli())
-        .args([
-            "run",
-            "-S",
-            "inherit-network",
-            "-S",
-            "allow-ip-name-lookup",
-            "--dir",
-        ])
-        .arg(certs_dir(trust))
-        .arg(composed(command))
-        .arg(url)
+    run_with_limit(
+        Command::new(wasmtime_cli())
+            .args([
+                "run",
+                "-S",
+                "inherit-network",
+                "-S",
+                "allow-ip-name-lookup",
+                "--dir",
+            ])
+            .arg(certs_dir(trust))
+            .arg(composed(command))
+            .arg(url),
+    )
+}
+
+/// Runs `command` without stdin, its stdout and stderr captured, within `COMMAND_LIMIT`.
+pub(crate) fn run_with_limit(command: &mut Command) -> Output {
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -115,12 +122,12 @@ fn run_command(command: &str, trust: &Path, url: &str) -> Output {
     wait_with_limit(child)
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// A body of `len` bytes that shows any lost, doubled or reordered piece.
-fn numbered_body(len: usize) -> &'static [u8] {
+pub(crate) fn numbered_body(len: usize) -> &'static [u8] {
     let body: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
     Box::leak(body.into_boxed_slice())
 }
