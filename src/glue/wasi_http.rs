@@ -202,6 +202,8 @@ fn send_options(options: Option<RequestOptions>) -> SendOptions {
         connect_overrides: Vec::new(),
         redirects: None,
         proxy: None,
+        // HTTP/2 runs over the blocking ports only (src/http2/blocking.rs), not this build's.
+        http2: false,
     }
 }
 
@@ -267,7 +269,9 @@ fn wasi_http_error(err: &Error) -> ErrorCode {
             alert_message: Some(alert.clone()),
         }),
         Error::TlsProtocol(_) => ErrorCode::TlsProtocolError,
-        Error::HttpProtocol(_) | Error::TooManyInterimResponses(_) => ErrorCode::HttpProtocolError,
+        Error::HttpProtocol(_) | Error::TooManyInterimResponses(_) | Error::Http2(_) => {
+            ErrorCode::HttpProtocolError
+        }
         Error::HeaderSectionTooLarge(limit) => {
             ErrorCode::HttpResponseHeaderSectionSize(Some(*limit))
         }
