@@ -214,7 +214,9 @@ clean:
 	$(CARGO) clean
 
 ## wit-docs: regenerate docs/WIT.md from wit/ (wit-bindgen-cli is installed if missing): the
-## world https-client whole, and the import each other client world adds
+## world https-client whole, the import each other client world adds, the async world's own
+## interface (wit/async/) and the wasi:http world's summary (wit/wasi-http/; wit-bindgen reads
+## one directory, so its WIT and both deps/ folders are gathered into target/wit-docs first)
 ## $(call wit_import,WORLD,INTERFACE,TITLE): INTERFACE's section of WORLD's rendering
 wit_import = echo; echo '\# The world $(1): https-client and the `$(2)` import'; echo; \
 	  sed -n '/^\#\# <a id="verified_https_$(2)_0_1_0">/,/^\#\# <a id="verified_https_client_0_1_0">/p' target/wit-docs/$(1).md | sed '$$d'
@@ -223,11 +225,23 @@ wit-docs:
 	@mkdir -p target/wit-docs
 	@for world in https-client https-client-host-keys https-client-host-crypto https-client-host-network; do \
 	  wit-bindgen markdown wit --world $$world --out-dir target/wit-docs >/dev/null; done
-	{ echo '<!-- Generated from wit/ by `wit-bindgen markdown wit` for the worlds https-client, https-client-host-keys, https-client-host-crypto and https-client-host-network (wit-bindgen-cli 0.57); do not edit. -->'; echo; \
+	@wit-bindgen markdown wit/async --world https-client-async --out-dir target/wit-docs >/dev/null
+	@rm -rf target/wit-docs/wasi-http && mkdir -p target/wit-docs/wasi-http/deps/https-async && \
+	  cp -L wit/wasi-http/world.wit target/wit-docs/wasi-http/ && \
+	  cp -rL wit/wasi-http/deps/* wit/async/deps/* target/wit-docs/wasi-http/deps/ && \
+	  cp -L wit/async/client.wit target/wit-docs/wasi-http/deps/https-async/ && \
+	  wit-bindgen markdown target/wit-docs/wasi-http --world https-client-wasi-http --out-dir target/wit-docs >/dev/null
+	{ echo '<!-- Generated from wit/ by `wit-bindgen markdown` for the worlds https-client, https-client-host-keys, https-client-host-crypto, https-client-host-network, https-client-async and https-client-wasi-http (wit-bindgen-cli 0.57); do not edit. -->'; echo; \
 	  cat target/wit-docs/https-client.md; \
 	  $(call wit_import,https-client-host-keys,identity); \
 	  $(call wit_import,https-client-host-crypto,crypto); \
-	  $(call wit_import,https-client-host-network,transport); } > docs/WIT.md
+	  $(call wit_import,https-client-host-network,transport); \
+	  echo; echo '# The world https-client-async (wit/async/): WASI 0.3, the async `client` beside the synchronous one'; echo; \
+	  sed '/^## /,$$d' target/wit-docs/https-client-async.md | sed 's/^# /## /'; \
+	  sed -n '/^## <a id="verified_https_async_client_0_1_0">/,$$p' target/wit-docs/https-client-async.md; \
+	  echo; echo '# The world https-client-wasi-http (wit/wasi-http/): the client behind wasi:http/client@0.3.0'; echo; \
+	  sed '/^## /,$$d' target/wit-docs/https-client-wasi-http.md | sed 's/^# /## /'; \
+	  echo 'The `wasi:http` interfaces are the published WIT of wasi:http@0.3.0, vendored unchanged in `wit/wasi-http/deps/`.'; } > docs/WIT.md
 
 ## bench: the benchmarks of docs/BENCHMARKS.md (about 5 minutes), written into that file;
 ## bench-quick: the same workloads, smaller (about a minute), printed only
