@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::bindings::verified::https::client::{self, ErrorCode};
+use crate::bindings::verified::https::client::{self, ErrorCode, Http2Error};
 
 /// Why a request failed: the client's `error-code` and the client's one-line message for it
 /// (`describe-error`, the wording every host and guest shows).
@@ -24,37 +24,11 @@ impl Error {
     }
 
     /// The exit code `https-get` (and curl) use for this error: 60 for a refused certificate,
-    /// 77 when there are no usable trust anchors, 3 for a bad URL, 6, 7, 28, 35, … as
-    /// `../shared/DESIGN.md` lists them, and 1 where none applies.
+    /// 77 when there are no usable trust anchors, 3 for a bad URL, 6, 7, 28, 35, 92, … as
+    /// `host-test/exit_code_table.rs` (shared with `https-get`) lists them.
     pub fn exit_code(&self) -> u8 {
-        match &self.code {
-            ErrorCode::InvalidUrl(_) => 3,
-            ErrorCode::InvalidRequest(_) => 2,
-            ErrorCode::TrustStoreUnavailable(_) | ErrorCode::InvalidTrustAnchors(_) => 77,
-            ErrorCode::DnsError(_) => 6,
-            ErrorCode::ConnectionRefused(_) | ErrorCode::DestinationUnavailable(_) => 7,
-            ErrorCode::ConnectionTimeout | ErrorCode::HttpResponseTimeout => 28,
-            ErrorCode::TlsCertificateError(_) => 60,
-            ErrorCode::TlsAlertReceived(_) | ErrorCode::TlsProtocolError(_) => 35,
-            ErrorCode::HttpProtocolError(_)
-            | ErrorCode::HttpResponseHeaderSectionSize(_)
-            | ErrorCode::HttpResponseHeaderCount(_)
-            | ErrorCode::HttpResponseStatusLineSize(_)
-            | ErrorCode::HttpResponseChunkLineSize(_)
-            | ErrorCode::TooManyInterimResponses(_) => 8,
-            ErrorCode::HttpResponseBodySize(_) => 63,
-            ErrorCode::HttpResponseIncomplete(_) => 18,
-            ErrorCode::ConnectionTerminated(_) => 56,
-            ErrorCode::TooManyRedirects(_) => 47,
-            ErrorCode::InvalidClientIdentity(_) => 58,
-            ErrorCode::PinMismatch(_) => 90,
-            ErrorCode::ContentDecodingError(_) => 61,
-            ErrorCode::BodyNotReplayable(_) => 65,
-            ErrorCode::ProxyError(_) => 56,
-            // The refused https-to-http redirect, internal errors, and cases that later
-            // versions of the client add: curl has no code of their own for them.
-            _ => 1,
-        }
+        let err = &self.code;
+        include!("../../../../exit_code_table.rs")
     }
 }
 
