@@ -29,6 +29,8 @@ mod crypto;
 mod identity;
 #[cfg(not(any(feature = "host-network", feature = "async-client")))]
 mod sockets;
+#[cfg(not(feature = "host-network"))]
+mod socket_addresses;
 #[cfg(feature = "host-network")]
 mod transport;
 mod trust;

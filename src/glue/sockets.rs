@@ -268,36 +268,4 @@ impl Write for TcpStream {
     }
 }
 
-fn ip_of(address: IpAddress) -> IpAddr {
-    match address {
-        IpAddress::Ipv4((a, b, c, d)) => IpAddr::from([a, b, c, d]),
-        IpAddress::Ipv6((a, b, c, d, e, f, g, h)) => IpAddr::from([a, b, c, d, e, f, g, h]),
-    }
-}
-
-fn socket_address(ip: IpAddr, port: u16) -> (IpAddressFamily, IpSocketAddress) {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets();
-            (
-                IpAddressFamily::Ipv4,
-                IpSocketAddress::Ipv4(Ipv4SocketAddress {
-                    port,
-                    address: (a, b, c, d),
-                }),
-            )
-        }
-        IpAddr::V6(v6) => {
-            let [a, b, c, d, e, f, g, h] = v6.segments();
-            (
-                IpAddressFamily::Ipv6,
-                IpSocketAddress::Ipv6(Ipv6SocketAddress {
-                    port,
-                    flow_info: 0,
-                    address: (a, b, c, d, e, f, g, h),
-                    scope_id: 0,
-                }),
-            )
-        }
-    }
-}
+super::socket_addresses::socket_address_conversions!();
