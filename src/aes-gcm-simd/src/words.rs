@@ -71,8 +71,8 @@ pub(crate) use simd128::Simd128;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128 {
     use core::arch::wasm32::{
-        u64x2, u64x2_extract_lane, u64x2_shl, u64x2_shr, u64x2_splat, v128, v128_and, v128_or,
-        v128_xor,
+        i8x16_shuffle, u64x2, u64x2_extract_lane, u64x2_shl, u64x2_shr, u64x2_splat, v128,
+        v128_and, v128_or, v128_xor,
     };
     use core::ops::{BitAnd, BitOr, BitXor};
 
@@ -81,6 +81,31 @@ mod simd128 {
     /// One `v128` of two 64-bit lanes: eight blocks.
     #[derive(Debug, Clone, Copy)]
     pub(crate) struct Simd128(v128);
+
+    /// `vector`'s two little-endian 64-bit lanes each rotated right by `$k` bytes: byte `i` of
+    /// a lane becomes its byte `i + $k` (mod 8).
+    macro_rules! rotate_bytes {
+        ($vector:expr, $k:literal) => {
+            Simd128(i8x16_shuffle::<
+                { $k % 8 },
+                { (1 + $k) % 8 },
+                { (2 + $k) % 8 },
+                { (3 + $k) % 8 },
+                { (4 + $k) % 8 },
+                { (5 + $k) % 8 },
+                { (6 + $k) % 8 },
+                { (7 + $k) % 8 },
+                { 8 + $k % 8 },
+                { 8 + (1 + $k) % 8 },
+                { 8 + (2 + $k) % 8 },
+                { 8 + (3 + $k) % 8 },
+                { 8 + (4 + $k) % 8 },
+                { 8 + (5 + $k) % 8 },
+                { 8 + (6 + $k) % 8 },
+                { 8 + (7 + $k) % 8 },
+            >($vector, $vector))
+        };
+    }
 
     impl BitXor for Simd128 {
         type Output = Self;
@@ -139,6 +164,23 @@ mod simd128 {
         #[inline(always)]
         fn shr(self, bits: u32) -> Self {
             Simd128(u64x2_shr(self.0, bits))
+        }
+
+        /// A rotation by whole bytes is one byte shuffle (`i8x16.shuffle`, x86's `pshufb`)
+        /// instead of two shifts and an OR; after inlining `bits` is a constant and the match
+        /// folds away.
+        #[inline(always)]
+        fn ror(self, bits: u32) -> Self {
+            match bits {
+                8 => rotate_bytes!(self.0, 1),
+                16 => rotate_bytes!(self.0, 2),
+                24 => rotate_bytes!(self.0, 3),
+                32 => rotate_bytes!(self.0, 4),
+                40 => rotate_bytes!(self.0, 5),
+                48 => rotate_bytes!(self.0, 6),
+                56 => rotate_bytes!(self.0, 7),
+                _ => self.shr(bits) | self.shl(64 - bits),
+            }
         }
     }
 }
