@@ -96,7 +96,7 @@ impl AesGcm {
     fn with_schedule(schedule: &RoundKeys<u64>) -> Self {
         let round_keys = RoundKeys::<Backend>::spread(schedule);
         let mut blocks = Batch::zeroed();
-        round_keys.encrypt(&mut blocks.0);
+        blocks.encrypt(&round_keys);
         AesGcm {
             round_keys,
             ghash: GhashKey::new(&blocks.0[0]),
@@ -138,7 +138,7 @@ impl AesGcm {
         let mut counter = 2u32;
         for chunk in data.chunks_mut(Batch::BYTES) {
             let mut keystream = Batch::counters(nonce, counter);
-            self.round_keys.encrypt(&mut keystream.0);
+            keystream.encrypt(&self.round_keys);
             for (byte, key) in chunk.iter_mut().zip(keystream.0.as_flattened()) {
                 *byte ^= key;
             }
@@ -157,7 +157,7 @@ impl AesGcm {
         lengths[8..].copy_from_slice(&(ciphertext.len() as u64 * 8).to_be_bytes());
         ghash.update_block(&lengths);
         let mut mask = Batch::counters(nonce, 1);
-        self.round_keys.encrypt(&mut mask.0);
+        mask.encrypt(&self.round_keys);
         let mut tag = ghash.finalize();
         for (byte, key) in tag.iter_mut().zip(mask.0[0]) {
             *byte ^= key;
@@ -194,6 +194,14 @@ impl Batch {
     const BLOCKS: usize = 4 * <Backend as words::Word>::LANES;
     /// Bytes in a batch.
     const BYTES: usize = 16 * Self::BLOCKS;
+
+    /// Encrypts the blocks in place. The one copy of AES's rounds (they are most of the
+    /// crate's code): not inlined into each caller, and over an array of known length, so the
+    /// rounds index it without bounds checks.
+    #[inline(never)]
+    fn encrypt(&mut self, round_keys: &RoundKeys<Backend>) {
+        round_keys.encrypt(&mut self.0);
+    }
 
     /// All-zero blocks.
     fn zeroed() -> Self {
