@@ -247,7 +247,7 @@ conformance: component host
 ## fuzz: each libFuzzer target for FUZZ_SECONDS (default 600); cargo-fuzz is installed if missing.
 ## The toolchain is stable, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its -Z sanitizer flags.
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS  ?= response chunked request pem content proxy upload http2 chacha20_poly1305
+FUZZ_TARGETS  ?= response chunked request pem content proxy upload http2 chacha20_poly1305 aes_gcm
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
 	@for target in $(FUZZ_TARGETS); do \
