@@ -41,7 +41,9 @@ impl Element {
         Element(self.0 ^ other.0, self.1 ^ other.1)
     }
 
-    /// The product of two elements in POLYVAL's field.
+    /// The product of two elements in POLYVAL's field: the key's powers and the blocks after
+    /// the last four (one copy: not inlined).
+    #[inline(never)]
     fn times(self, h: &Masked) -> Self {
         Pieces::of(self, h).reduce()
     }
