@@ -77,14 +77,29 @@ impl Pieces {
     fn of(y: Element, h: &Masked) -> Self {
         let (y0, y1) = (y.0, y.1);
         let (y0r, y1r) = (y0.reverse_bits(), y1.reverse_bits());
-        let operands = [y0, y1, y0 ^ y1, y0r, y1r, y0r ^ y1r];
-        Pieces(core::array::from_fn(|i| bmul64(operands[i], &h.0[i])))
+        let [m0, m1, m2, m0r, m1r, m2r] = &h.0;
+        Pieces([
+            bmul64(y0, m0),
+            bmul64(y1, m1),
+            bmul64(y0 ^ y1, m2),
+            bmul64(y0r, m0r),
+            bmul64(y1r, m1r),
+            bmul64(y0r ^ y1r, m2r),
+        ])
     }
 
     /// The sum of two products' pieces.
     #[inline(always)]
     fn plus(self, other: Self) -> Self {
-        Pieces(core::array::from_fn(|i| self.0[i] ^ other.0[i]))
+        let (a, b) = (self.0, other.0);
+        Pieces([
+            a[0] ^ b[0],
+            a[1] ^ b[1],
+            a[2] ^ b[2],
+            a[3] ^ b[3],
+            a[4] ^ b[4],
+            a[5] ^ b[5],
+        ])
     }
 
     /// The product: Karatsuba's middle term, the high halves put back in order, and the
