@@ -177,7 +177,7 @@ demo: component host
 ## ChaCha20-Poly1305's tests and vectors once more inside wasm (the wasmtime CLI runs them)
 test: component host compose wasmtime node python nginx
 	WASMTIME_CLI=$(WASMTIME_CLI) $(CARGO) test --release --workspace --features verified-https/http2
-	CARGO_TARGET_WASM32_WASIP2_RUNNER=$(WASMTIME_CLI) $(CARGO) test --release --target $(TARGET) -p chacha20-poly1305-simd
+	CARGO_TARGET_WASM32_WASIP2_RUNNER=$(WASMTIME_CLI) $(CARGO) test --release --target $(TARGET) -p chacha20-poly1305-simd -p aes-gcm-simd
 	cd $(NODE_DIR) && npm test
 	$(VENV)/bin/pytest -q host-test/python
 
@@ -261,7 +261,7 @@ conformance: component host
 ## fuzz: each libFuzzer target for FUZZ_SECONDS (default 600); cargo-fuzz is installed if missing.
 ## The toolchain is stable, so RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its -Z sanitizer flags.
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS  ?= response chunked request pem content proxy upload http2 chacha20_poly1305
+FUZZ_TARGETS  ?= response chunked request pem content proxy upload http2 chacha20_poly1305 aes_gcm
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
 	@for target in $(FUZZ_TARGETS); do \

@@ -1,9 +1,10 @@
 //! The crypto the client uses: ring's suites, key exchange groups and signature algorithms,
 //! ChaCha20-Poly1305 first (inside wasm, ChaCha20 is several times faster than AES-GCM, which
-//! has no hardware support there), and no signing code. Inside wasm the ChaCha20-Poly1305
-//! suites seal and open records with `chacha20-poly1305-simd` (ChaCha20 and Poly1305 four
-//! blocks at a time in wasm SIMD) instead of ring's one-block-at-a-time code: the module
-//! `simd_chacha`. A build whose host lends its crypto installs [`super::lent`]'s provider
+//! has no hardware support there), and no signing code. Inside wasm the ChaCha20-Poly1305 and
+//! AES-GCM suites seal and open records with the component's SIMD crates,
+//! `chacha20-poly1305-simd` (ChaCha20 and Poly1305 four blocks at a time) and `aes-gcm-simd`
+//! (fixsliced AES eight blocks at a time), instead of ring's code for wasm: the module
+//! `simd_suites`. A build whose host lends its crypto installs [`super::lent`]'s provider
 //! instead, and `provider()` returns that.
 
 use std::sync::Arc;
@@ -23,7 +24,7 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(ring_provider())
 }
 
-/// ring's suites (all of them; inside wasm the ChaCha20-Poly1305 ones over the SIMD crate), TLS 1.3
+/// ring's suites (all of them; inside wasm with the AEADs of the SIMD crates), TLS 1.3
 /// first and ChaCha20-Poly1305 first within each version; ring's key exchange groups and webpki's
 /// signature algorithms, as rustls's ring provider has them. Built field by field rather than from
 /// `rustls::crypto::ring::default_provider()`: that one also carries a private-key loader, which
@@ -39,7 +40,7 @@ pub(crate) fn ring_provider() -> CryptoProvider {
     }
 }
 
-/// [`ring_suites`], with the SIMD ChaCha20-Poly1305 inside wasm (natively ring's own assembly
+/// [`ring_suites`], with the SIMD AEADs inside wasm (natively ring's own assembly
 /// is the faster one). Not in the host-crypto build, which seals every record with the lent
 /// provider and would only carry the code.
 fn builtin_suites() -> Vec<SupportedCipherSuite> {
@@ -47,7 +48,7 @@ fn builtin_suites() -> Vec<SupportedCipherSuite> {
     #[cfg(all(target_arch = "wasm32", not(feature = "host-crypto")))]
     let suites = suites
         .into_iter()
-        .map(super::simd_chacha::simd_twin)
+        .map(super::simd_suites::simd_twin)
         .collect();
     suites
 }

@@ -2,7 +2,9 @@
 //! opens MIB MiB of 16 KiB records with each AEAD and prints one line per AEAD, `NAME BYTES NANOS`,
 //! then the same for the SIMD ChaCha20-Poly1305 of the self-contained component
 //! (`simd-chacha20-poly1305`) and its halves alone, ChaCha20 (`simd-chacha20`) and Poly1305
-//! (`poly1305`), over the same records; then times the public-key operations of a handshake and
+//! (`poly1305`), and its fixsliced AES-GCM (`simd-aes-128-gcm`, `simd-aes-256-gcm`) and that
+//! one's halves, AES-256 counter mode (`simd-aes-256-ctr`) and GHASH (`ghash`), over the same
+//! records; then times the public-key operations of a handshake and
 //! prints `NAME OPERATIONS NANOS` for an X25519 key exchange (key generation and agreement) and a
 //! P-256 ECDSA signature check.
 
@@ -48,6 +50,10 @@ fn main() -> ExitCode {
         ("simd-chacha20-poly1305", simd_open_records(records)),
         ("simd-chacha20", simd_chacha20_records(records)),
         ("poly1305", poly1305_records(records)),
+        ("simd-aes-128-gcm", simd_aes_open_records(16, records)),
+        ("simd-aes-256-gcm", simd_aes_open_records(32, records)),
+        ("simd-aes-256-ctr", simd_aes_ctr_records(records)),
+        ("ghash", ghash_records(records)),
     ] {
         println!("{name} {} {nanos}", mib * 1024 * 1024);
     }
@@ -152,6 +158,49 @@ fn poly1305_records(records: usize) -> u128 {
     let start = Instant::now();
     for _ in 0..records {
         std::hint::black_box(chacha20_poly1305_simd::halves::poly1305(&[7; 32], &record));
+    }
+    start.elapsed().as_nanos()
+}
+
+/// [`open_records`] with the fixsliced AES-GCM of the self-contained component, its key
+/// `key_len` bytes.
+fn simd_aes_open_records(key_len: usize, records: usize) -> u128 {
+    let key = match key_len {
+        16 => aes_gcm_simd::AesGcm::new_128(&[7; 16]),
+        _ => aes_gcm_simd::AesGcm::new_256(&[7; 32]),
+    };
+    let mut sealed = vec![0x5a; RECORD];
+    let tag = key
+        .seal_in_place(&[9; 12], &[], &mut sealed)
+        .expect("a record seals");
+    let mut working = sealed.clone();
+    let start = Instant::now();
+    for _ in 0..records {
+        working.copy_from_slice(&sealed);
+        key.open_in_place(&[9; 12], &[], &mut working, &tag)
+            .expect("a record sealed with the same key opens");
+        std::hint::black_box(&working);
+    }
+    start.elapsed().as_nanos()
+}
+
+/// The AES-256 counter-mode half of [`simd_aes_open_records`] alone.
+fn simd_aes_ctr_records(records: usize) -> u128 {
+    let mut working = vec![0x5a; RECORD];
+    let start = Instant::now();
+    for _ in 0..records {
+        aes_gcm_simd::halves::aes_256_ctr_xor(&[7; 32], &[9; 12], &mut working);
+        std::hint::black_box(&working);
+    }
+    start.elapsed().as_nanos()
+}
+
+/// The GHASH half of [`simd_aes_open_records`] alone.
+fn ghash_records(records: usize) -> u128 {
+    let record = vec![0x5a; RECORD];
+    let start = Instant::now();
+    for _ in 0..records {
+        std::hint::black_box(aes_gcm_simd::halves::ghash(&[7; 16], &record));
     }
     start.elapsed().as_nanos()
 }

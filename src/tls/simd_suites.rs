@@ -1,0 +1,326 @@
+//! The self-contained component's own AEADs for rustls's suites: ChaCha20-Poly1305 over
+//! `chacha20-poly1305-simd` (ChaCha20 four blocks at a time in wasm SIMD) and AES-128-GCM and
+//! AES-256-GCM over `aes-gcm-simd` (fixsliced AES eight blocks at a time in wasm SIMD), instead
+//! of ring's AEADs, which inside wasm run ChaCha20 one block at a time and AES bitsliced on
+//! 32-bit words. Everything else of each suite is ring's: its hash, HKDF, TLS 1.2 PRF and key
+//! exchange. The record layouts are [`super::record_aead`]'s. [`crate::tls::provider`] takes
+//! these suites inside wasm only: natively ring's own assembly (and AES instructions) is faster
+//! than the crates' portable backends.
+
+use std::sync::LazyLock;
+
+use aes_gcm_simd::AesGcm;
+use chacha20_poly1305_simd::ChaCha20Poly1305;
+use rustls::crypto::CipherSuiteCommon;
+use rustls::crypto::cipher::{AeadKey, Iv, NONCE_LEN};
+use rustls::crypto::ring::cipher_suite as ring_suite;
+use rustls::{
+    ConnectionTrafficSecrets, Error, SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite,
+};
+
+use super::record_aead::{InPlace, RecordAead, TAG_LEN, Tls12Nonce};
+
+/// `suite`, or its SIMD twin if it is one of ring's ChaCha20-Poly1305 or AES-GCM suites.
+pub(crate) fn simd_twin(suite: SupportedCipherSuite) -> SupportedCipherSuite {
+    SIMD_SUITES
+        .iter()
+        .find(|twin| twin.suite() == suite.suite())
+        .copied()
+        .unwrap_or(suite)
+}
+
+/// Record protection of each AEAD (constants: rustls wants `'static` algorithms).
+static CHACHA20_POLY1305: InPlace<ChaCha20Poly1305> = InPlace::new();
+/// AES-128-GCM's record protection.
+static AES_128_GCM: InPlace<Aes128Gcm> = InPlace::new();
+/// AES-256-GCM's record protection.
+static AES_256_GCM: InPlace<Aes256Gcm> = InPlace::new();
+
+/// Every TLS 1.3 and TLS 1.2 suite of ring's with its AEAD replaced (made once: rustls wants
+/// `'static` suites).
+static SIMD_SUITES: LazyLock<[SupportedCipherSuite; 9]> = LazyLock::new(|| {
+    [
+        ring_suite::TLS13_CHACHA20_POLY1305_SHA256,
+        ring_suite::TLS13_AES_256_GCM_SHA384,
+        ring_suite::TLS13_AES_128_GCM_SHA256,
+        ring_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        ring_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ring_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        ring_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        ring_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        ring_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ]
+    .map(twin)
+});
+
+/// ring's `suite` with the SIMD AEAD its name says it uses.
+fn twin(suite: SupportedCipherSuite) -> SupportedCipherSuite {
+    let name = format!("{:?}", suite.suite());
+    let (tls13, tls12): (
+        &'static dyn rustls::crypto::cipher::Tls13AeadAlgorithm,
+        &'static dyn rustls::crypto::cipher::Tls12AeadAlgorithm,
+    ) = if name.contains("CHACHA20_POLY1305") {
+        (&CHACHA20_POLY1305, &CHACHA20_POLY1305)
+    } else if name.contains("AES_256_GCM") {
+        (&AES_256_GCM, &AES_256_GCM)
+    } else {
+        (&AES_128_GCM, &AES_128_GCM)
+    };
+    match suite {
+        SupportedCipherSuite::Tls13(ring) => {
+            SupportedCipherSuite::Tls13(Box::leak(Box::new(Tls13CipherSuite {
+                common: common(&ring.common),
+                hkdf_provider: ring.hkdf_provider,
+                aead_alg: tls13,
+                quic: None,
+            })))
+        }
+        SupportedCipherSuite::Tls12(ring) => {
+            SupportedCipherSuite::Tls12(Box::leak(Box::new(Tls12CipherSuite {
+                common: common(&ring.common),
+                kx: ring.kx,
+                sign: ring.sign,
+                aead_alg: tls12,
+                prf_provider: ring.prf_provider,
+            })))
+        }
+    }
+}
+
+/// A copy of ring's common suite fields (the type is not `Clone`).
+fn common(ring: &CipherSuiteCommon) -> CipherSuiteCommon {
+    CipherSuiteCommon {
+        suite: ring.suite,
+        hash_provider: ring.hash_provider,
+        confidentiality_limit: ring.confidentiality_limit,
+    }
+}
+
+/// The first `N` bytes of rustls's key (which has exactly the suite's key length).
+fn key_bytes<const N: usize>(key: &AeadKey) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    bytes.copy_from_slice(&key.as_ref()[..N]);
+    bytes
+}
+
+impl RecordAead for ChaCha20Poly1305 {
+    const KEY_LEN: usize = chacha20_poly1305_simd::KEY_LEN;
+    const TLS12_NONCE: Tls12Nonce = Tls12Nonce::Xored;
+
+    fn with_key(key: &AeadKey) -> Self {
+        ChaCha20Poly1305::new(&key_bytes(key))
+    }
+
+    fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+        ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv }
+    }
+
+    fn seal_in_place(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
+        ChaCha20Poly1305::seal_in_place(self, nonce, aad, in_out).map_err(|_| Error::EncryptError)
+    }
+
+    fn open_in_place(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Error> {
+        ChaCha20Poly1305::open_in_place(self, nonce, aad, in_out, tag)
+            .map_err(|_| Error::DecryptError)
+    }
+}
+
+/// `aes-gcm-simd` with a 128-bit key.
+struct Aes128Gcm(AesGcm);
+
+/// `aes-gcm-simd` with a 256-bit key.
+struct Aes256Gcm(AesGcm);
+
+/// The [`RecordAead`] of an AES-GCM key size: only the key length, the constructor and the
+/// secrets' name differ.
+macro_rules! aes_gcm_record_aead {
+    ($name:ident, $key_len:literal, $new:ident, $secrets:ident) => {
+        impl RecordAead for $name {
+            const KEY_LEN: usize = $key_len;
+            const TLS12_NONCE: Tls12Nonce = Tls12Nonce::Explicit;
+
+            fn with_key(key: &AeadKey) -> Self {
+                $name(AesGcm::$new(&key_bytes(key)))
+            }
+
+            fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+                ConnectionTrafficSecrets::$secrets { key, iv }
+            }
+
+            fn seal_in_place(
+                &self,
+                nonce: &[u8; NONCE_LEN],
+                aad: &[u8],
+                in_out: &mut [u8],
+            ) -> Result<[u8; TAG_LEN], Error> {
+                self.0
+                    .seal_in_place(nonce, aad, in_out)
+                    .map_err(|_| Error::EncryptError)
+            }
+
+            fn open_in_place(
+                &self,
+                nonce: &[u8; NONCE_LEN],
+                aad: &[u8],
+                in_out: &mut [u8],
+                tag: &[u8; TAG_LEN],
+            ) -> Result<(), Error> {
+                self.0
+                    .open_in_place(nonce, aad, in_out, tag)
+                    .map_err(|_| Error::DecryptError)
+            }
+        }
+    };
+}
+
+aes_gcm_record_aead!(Aes128Gcm, 16, new_128, Aes128Gcm);
+aes_gcm_record_aead!(Aes256Gcm, 32, new_256, Aes256Gcm);
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+
+    use rustls::crypto::{CryptoProvider, ring};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+    use rustls::{
+        ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig, ServerConnection,
+    };
+
+    use super::*;
+
+    /// A rustls client whose only suite is `suite`'s SIMD twin, and a server of ring's, in
+    /// memory: the handshake completes with that suite, and 100 KiB go each way, byte for
+    /// byte.
+    fn records_go_both_ways_through_the_twin_of(suite: SupportedCipherSuite) {
+        let twin = simd_twin(suite);
+        let replaced = match (twin, suite) {
+            (SupportedCipherSuite::Tls13(a), SupportedCipherSuite::Tls13(b)) => !std::ptr::eq(a, b),
+            (SupportedCipherSuite::Tls12(a), SupportedCipherSuite::Tls12(b)) => !std::ptr::eq(a, b),
+            _ => false,
+        };
+        assert!(replaced, "{suite:?} has a SIMD twin");
+        let signed = rcgen::generate_simple_self_signed(vec!["simd.test".to_string()]).unwrap();
+        let mut roots = RootCertStore::empty();
+        roots.add(signed.cert.der().clone()).unwrap();
+        let version = match twin {
+            SupportedCipherSuite::Tls13(_) => &rustls::version::TLS13,
+            SupportedCipherSuite::Tls12(_) => &rustls::version::TLS12,
+        };
+        let client_provider = CryptoProvider {
+            cipher_suites: vec![twin],
+            ..ring::default_provider()
+        };
+        let client_config = ClientConfig::builder_with_provider(Arc::new(client_provider))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let key =
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signed.signing_key.serialize_der()));
+        let server_config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![signed.cert.der().clone()], key)
+            .unwrap();
+        let name = ServerName::try_from("simd.test").unwrap();
+        let mut client =
+            Connection::from(ClientConnection::new(Arc::new(client_config), name).unwrap());
+        let mut server = Connection::from(ServerConnection::new(Arc::new(server_config)).unwrap());
+        let upload: Vec<u8> = (0..100 * 1024).map(|i| (i % 251) as u8).collect();
+        let download: Vec<u8> = upload.iter().rev().copied().collect();
+        client.set_buffer_limit(None);
+        server.set_buffer_limit(None);
+        client.writer().write_all(&upload).unwrap();
+        server.writer().write_all(&download).unwrap();
+        let (mut at_server, mut at_client) = (Vec::new(), Vec::new());
+        for _ in 0..100 {
+            pump(&mut client, &mut server, &mut at_server);
+            pump(&mut server, &mut client, &mut at_client);
+        }
+        assert_eq!(
+            client.negotiated_cipher_suite().unwrap().suite(),
+            suite.suite()
+        );
+        assert_eq!(at_server, upload);
+        assert_eq!(at_client, download);
+    }
+
+    /// Moves whatever `from` has to send into `to`, and the plaintext `to` receives into
+    /// `received`.
+    fn pump(from: &mut Connection, to: &mut Connection, received: &mut Vec<u8>) {
+        let mut wire = Vec::new();
+        while from.wants_write() {
+            from.write_tls(&mut wire).unwrap();
+        }
+        let mut wire = wire.as_slice();
+        while !wire.is_empty() {
+            to.read_tls(&mut wire).unwrap();
+            to.process_new_packets().unwrap();
+            read_available(to, received);
+        }
+    }
+
+    /// Appends the plaintext `connection` has received to `into`.
+    fn read_available(connection: &mut Connection, into: &mut Vec<u8>) {
+        let mut buffer = [0u8; 16 * 1024];
+        loop {
+            match connection.reader().read(&mut buffer) {
+                Ok(0) => return,
+                Ok(n) => into.extend_from_slice(&buffer[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn tls13_records_go_both_ways_through_each_simd_aead() {
+        records_go_both_ways_through_the_twin_of(ring_suite::TLS13_CHACHA20_POLY1305_SHA256);
+        records_go_both_ways_through_the_twin_of(ring_suite::TLS13_AES_256_GCM_SHA384);
+        records_go_both_ways_through_the_twin_of(ring_suite::TLS13_AES_128_GCM_SHA256);
+    }
+
+    #[test]
+    fn tls12_records_go_both_ways_through_each_simd_aead() {
+        records_go_both_ways_through_the_twin_of(
+            ring_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        );
+        records_go_both_ways_through_the_twin_of(
+            ring_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        );
+        records_go_both_ways_through_the_twin_of(
+            ring_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        );
+    }
+
+    #[test]
+    fn every_suite_of_ring_s_has_a_simd_twin() {
+        for suite in crate::tls::provider::ring_suites() {
+            let twin = simd_twin(suite);
+            let replaced = match (twin, suite) {
+                (SupportedCipherSuite::Tls13(a), SupportedCipherSuite::Tls13(b)) => {
+                    !std::ptr::eq(a, b)
+                }
+                (SupportedCipherSuite::Tls12(a), SupportedCipherSuite::Tls12(b)) => {
+                    !std::ptr::eq(a, b)
+                }
+                _ => false,
+            };
+            assert!(replaced, "{suite:?}");
+            assert_eq!(twin.suite(), suite.suite());
+        }
+    }
+}
