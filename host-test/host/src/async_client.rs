@@ -157,6 +157,19 @@ impl AsyncClientInstance {
             .block_on(api.call_create_default_context(&mut self.store))?)
     }
 
+    /// `context.offer-http2` of the synchronous `client` export: whether the context's
+    /// requests offer `h2` by ALPN from now on.
+    pub fn offer_http2(
+        &mut self,
+        context: ResourceAny,
+        offer: bool,
+    ) -> Result<Result<(), ErrorCode>> {
+        let api = self.bindings.verified_https_client().context();
+        Ok(self
+            .tokio
+            .block_on(api.call_offer_http2(&mut self.store, context, offer))?)
+    }
+
     /// Sends every request through `context` at once (the async `send`), reads each body
     /// from its stream as it arrives, and returns what each gave, in order.
     pub fn send_concurrently(
