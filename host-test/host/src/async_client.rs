@@ -216,10 +216,13 @@ impl AsyncClientInstance {
         context: ResourceAny,
         offer: bool,
     ) -> Result<Result<(), ErrorCode>> {
-        let api = self.bindings.verified_https_client().context();
-        Ok(self
+        let offer_http2 = self.client_function::<(ResourceAny, bool), (Result<(), ErrorCode>,)>(
+            "[method]context.offer-http2",
+        )?;
+        let (offered,) = self
             .tokio
-            .block_on(api.call_offer_http2(&mut self.store, context, offer))?)
+            .block_on(offer_http2.call_async(&mut self.store, (context, offer)))?;
+        Ok(offered)
     }
 
     /// Sends every request through `context` at once (the async `send`), reads each body
