@@ -206,7 +206,7 @@ impl AsyncClientInstance {
             .instance
             .get_export_index(&mut self.store, Some(&client), name)
             .ok_or_else(missing)?;
-        Ok(self.instance.get_typed_func(&mut self.store, &function)?)
+        Ok(self.instance.get_typed_func(&mut self.store, function)?)
     }
 
     /// `context.offer-http2` of the synchronous `client` export: whether the context's
