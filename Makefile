@@ -63,7 +63,7 @@ setup:
 ## opt-level "s" and -O2, with bulk speed unchanged); and the host-keys, host-crypto,
 ## host-network and host-network-crypto builds, the async-client build (WASI 0.3:
 ## target/verified-https-async.wasm) and the wasi-http build (wasi:http/client@0.3.0
-## exported too). HTTP/2 (the feature http2, +222 KB) is in the host-crypto build only:
+## exported too). HTTP/2 (the feature http2, +222 KB) is in the host-crypto and async-client builds:
 ## it would take the self-contained one over its 1.0 MB budget
 component: setup
 	$(CARGO) build --profile component --target $(TARGET) --lib
@@ -76,7 +76,7 @@ component: setup
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK)
 	$(CARGO) build --profile component --target $(TARGET) --lib --features host-network,host-crypto --target-dir $(HOST_NETWORK_DIR)
 	$(OPTIMIZE) $(HOST_NETWORK_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_HOST_NETWORK_CRYPTO)
-	$(CARGO) build --profile component --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR)
+	$(CARGO) build --profile component --target $(TARGET) --lib --features async-client,http2 --target-dir $(ASYNC_DIR)
 	$(OPTIMIZE) $(ASYNC_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_ASYNC)
 	$(CARGO) build --profile component --target $(TARGET) --lib --features wasi-http --target-dir $(ASYNC_DIR)
 	$(OPTIMIZE) $(ASYNC_DIR)/$(TARGET)/component/verified_https.wasm $(WASM_WASI_HTTP)
@@ -204,7 +204,7 @@ lint: setup
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-crypto,http2 --target-dir $(HOST_CRYPTO_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network --target-dir $(HOST_NETWORK_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features host-network,host-crypto --target-dir $(HOST_NETWORK_DIR) -- -D warnings
-	$(CARGO) clippy --release --target $(TARGET) --lib --features async-client --target-dir $(ASYNC_DIR) -- -D warnings
+	$(CARGO) clippy --release --target $(TARGET) --lib --features async-client,http2 --target-dir $(ASYNC_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --lib --features wasi-http --target-dir $(ASYNC_DIR) -- -D warnings
 	$(CARGO) clippy --release --target $(TARGET) --manifest-path $(COMPONENTS) --target-dir target -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --workspace --no-deps --features verified-https/http2

@@ -5,9 +5,45 @@
 //! [`crate::std_net`] over `std::net`) completes each operation before it returns, and is
 //! driven by [`crate::blocking::block_on`].
 
+use std::future::{Future, poll_fn};
 use std::io;
+use std::pin::{Pin, pin};
+use std::task::Poll;
 
 use crate::error::{Error, Result};
+
+/// Work that runs beside the requests that started it, to its own end: an HTTP/2
+/// connection that several requests share.
+pub type Task = Pin<Box<dyn Future<Output = ()>>>;
+
+/// What an async port offers beside its streams: tasks that run beside the caller, its
+/// monotonic clock, and timers on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Tasks {
+    /// Runs a task beside the caller, to its end.
+    pub spawn: fn(Task),
+    /// Now on the network's monotonic clock, in nanoseconds.
+    pub now: fn() -> u64,
+    /// A future that ends once the deadline has passed.
+    pub sleep_until: fn(Deadline) -> Task,
+}
+
+impl Tasks {
+    /// `work`'s outcome, or `None` if the deadline a wait starting now has under `limits`
+    /// passes first (then `work` is dropped).
+    pub async fn within<T>(&self, limits: TimeLimits, work: impl Future<Output = T>) -> Option<T> {
+        let mut work = pin!(work);
+        let Some(deadline) = limits.deadline((self.now)()) else {
+            return Some(work.await);
+        };
+        let mut timer = (self.sleep_until)(deadline);
+        poll_fn(|cx| match work.as_mut().poll(cx) {
+            Poll::Ready(outcome) => Poll::Ready(Some(outcome)),
+            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+        })
+        .await
+    }
+}
 
 /// A point on the network's monotonic clock, in nanoseconds, after which an operation fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -80,7 +116,7 @@ pub trait Transport {
 )]
 pub trait Network: Clone {
     /// A connected TCP stream.
-    type Stream: Transport;
+    type Stream: Transport + 'static;
 
     /// Now on a monotonic clock, in nanoseconds.
     fn now(&self) -> u64;
@@ -96,6 +132,13 @@ pub trait Network: Clone {
 
     /// Sets the time limits of the stream's later reads and writes.
     fn set_limits(stream: &mut Self::Stream, limits: TimeLimits);
+
+    /// Tasks and timers, if the platform runs tasks: an async port, whose streams' reads
+    /// may be dropped while they wait and resume where they were. Defaults to none: a
+    /// blocking port runs no tasks.
+    fn tasks(&self) -> Option<Tasks> {
+        None
+    }
 }
 
 /// What a connection was doing when its transport failed; it decides the error's case.

@@ -6,6 +6,8 @@
 //! [`crate::std_net`] runs the very same code over `std::net` (tests and the benchmarks'
 //! native reference).
 
+#[cfg(feature = "http2")]
+pub mod multiplex;
 pub mod pool;
 pub mod protocol;
 pub mod proxy;
@@ -130,6 +132,9 @@ pub struct Client<N: Network> {
     policy: Policy,
     limits: Limits,
     pool: SharedPool<N>,
+    /// The HTTP/2 connections its concurrent requests share (an async port only).
+    #[cfg(feature = "http2")]
+    shared: multiplex::SharedConnections,
 }
 
 impl<N: Network> Client<N> {
@@ -140,6 +145,8 @@ impl<N: Network> Client<N> {
             policy,
             limits,
             pool: Rc::default(),
+            #[cfg(feature = "http2")]
+            shared: Rc::default(),
         }
     }
 
@@ -226,6 +233,13 @@ impl<N: Network> Client<N> {
         let verifies = self.policy.verifies();
         let exchange_over =
             |channel| ExchangeBody::exchange(channel, &target, request, verifies, &self.limits);
+        #[cfg(feature = "http2")]
+        if let Some(response) = self
+            .send_shared(url, &target, &route, request, options, total)
+            .await?
+        {
+            return Ok(response);
+        }
 
         if let Some(channel) = self.idle_channel(&route.origin, options, total).await {
             match exchange_over(channel).await {

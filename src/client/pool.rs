@@ -2,8 +2,11 @@
 //! all) and in idle time; every checkout and every return drops what has been idle too long,
 //! whatever its origin.
 //! Generic over the connection type and driven by the caller's clock, so it is tested natively.
+//! Beside them, [`Shared`]: the connections that concurrent requests share (HTTP/2), one per
+//! origin, and the requests waiting for one still negotiating.
 
 use std::collections::HashMap;
+use std::task::Waker;
 
 /// Where a connection goes: what must match for it to be reused.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -134,6 +137,101 @@ impl<C> Pool<C> {
     }
 }
 
+/// The shared connections of one context (HTTP/2 over an async port), one per origin: a
+/// request to an origin whose connection is still negotiating waits for its ALPN instead of
+/// opening a second one.
+#[derive(Debug)]
+pub struct Shared<S> {
+    origins: HashMap<Origin, SharedState<S>>,
+}
+
+#[derive(Debug)]
+enum SharedState<S> {
+    /// A connection is being opened; these requests wait for it.
+    Negotiating(Vec<Waker>),
+    /// The connection every request to the origin shares.
+    Open(S),
+    /// The server picked HTTP/1.1: each request opens (or reuses) a connection of its own.
+    Unshared,
+}
+
+/// What a request to an origin does, by [`Shared::claim`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim<S> {
+    /// Sends its stream on this connection.
+    Use(S),
+    /// Waits: a connection is negotiating (its waker is kept, and woken once it is done).
+    Wait,
+    /// Opens a connection, and tells the outcome with [`Shared::opened`].
+    Open,
+    /// Goes on its own connection, as HTTP/1.1.
+    Unshared,
+}
+
+impl<S> Default for Shared<S> {
+    fn default() -> Self {
+        Shared {
+            origins: HashMap::new(),
+        }
+    }
+}
+
+impl<S: Clone> Shared<S> {
+    /// What a request to `origin` does; `usable` says whether a connection still carries new
+    /// streams (one that does not is forgotten, and the request opens another). A request
+    /// told to wait is woken through `waker`.
+    pub fn claim(
+        &mut self,
+        origin: &Origin,
+        waker: &Waker,
+        usable: impl Fn(&S) -> bool,
+    ) -> Claim<S> {
+        match self.origins.get_mut(origin) {
+            Some(SharedState::Open(connection)) if usable(connection) => {
+                Claim::Use(connection.clone())
+            }
+            Some(SharedState::Negotiating(waiting)) => {
+                if !waiting.iter().any(|w| w.will_wake(waker)) {
+                    waiting.push(waker.clone());
+                }
+                Claim::Wait
+            }
+            Some(SharedState::Unshared) => Claim::Unshared,
+            Some(SharedState::Open(_)) | None => {
+                self.origins
+                    .insert(origin.clone(), SharedState::Negotiating(Vec::new()));
+                Claim::Open
+            }
+        }
+    }
+
+    /// Ends the negotiation a [`Claim::Open`] began: `Some` connection to share, or `None`
+    /// when none came of it (the server picked HTTP/1.1: `unshared`; or it failed); the
+    /// requests waiting are woken.
+    pub fn opened(&mut self, origin: &Origin, connection: Option<S>, unshared: bool) {
+        let state = match (connection, unshared) {
+            (Some(connection), _) => Some(SharedState::Open(connection)),
+            (None, true) => Some(SharedState::Unshared),
+            (None, false) => None,
+        };
+        let before = match state {
+            Some(state) => self.origins.insert(origin.clone(), state),
+            None => self.origins.remove(origin),
+        };
+        if let Some(SharedState::Negotiating(waiting)) = before {
+            waiting.into_iter().for_each(Waker::wake);
+        }
+    }
+
+    /// Forgets the connection to `origin` (after a GOAWAY, or a stream it could not open), so
+    /// that the next request opens another; a negotiation under way is left alone.
+    pub fn forget(&mut self, origin: &Origin) {
+        if let Some(SharedState::Open(_)) = self.origins.get(origin) {
+            self.origins.remove(origin);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +315,63 @@ mod tests {
             "the oldest went first"
         );
         assert_eq!(pool.take(&origin("d.test"), 9), Some(3));
+    }
+
+    #[test]
+    fn a_request_waits_for_a_negotiating_connection_and_then_shares_it() {
+        let mut shared = Shared::default();
+        let waker = Waker::noop();
+        assert_eq!(
+            shared.claim(&origin("a.test"), waker, |_| true),
+            Claim::Open
+        );
+        assert_eq!(
+            shared.claim(&origin("a.test"), waker, |_| true),
+            Claim::Wait
+        );
+        assert_eq!(
+            shared.claim(&origin("b.test"), waker, |_| true),
+            Claim::Open
+        );
+        shared.opened(&origin("a.test"), Some(7), false);
+        assert_eq!(
+            shared.claim(&origin("a.test"), waker, |_| true),
+            Claim::Use(7)
+        );
+        assert_eq!(
+            shared.claim(&origin("a.test"), waker, |_| true),
+            Claim::Use(7)
+        );
+    }
+
+    #[test]
+    fn a_closed_or_forgotten_connection_is_replaced_and_http1_is_not_shared() {
+        let mut shared = Shared::default();
+        let waker = Waker::noop();
+        assert_eq!(
+            shared.claim(&origin("a.test"), waker, |_| true),
+            Claim::Open
+        );
+        shared.opened(&origin("a.test"), Some(1), false);
+        assert_eq!(
+            shared.claim(&origin("a.test"), waker, |&c| c != 1),
+            Claim::Open
+        );
+        shared.opened(&origin("a.test"), Some(2), false);
+        shared.forget(&origin("a.test"));
+        assert_eq!(
+            shared.claim(&origin("a.test"), waker, |_| true),
+            Claim::Open
+        );
+        shared.opened(&origin("a.test"), None, false);
+        assert_eq!(
+            shared.claim(&origin("a.test"), waker, |_| true),
+            Claim::Open
+        );
+        shared.opened(&origin("a.test"), None::<u8>, true);
+        assert_eq!(
+            shared.claim(&origin("a.test"), waker, |_| true),
+            Claim::Unshared
+        );
     }
 }

@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 use crate::http1::content::ContentCoding;
 use crate::http1::{self, Exchange, Request, ResponseHead};
 #[cfg(feature = "http2")]
+use crate::http2::shared::Http2Response;
+#[cfg(feature = "http2")]
 use crate::http2::{self, Http2Exchange};
 use crate::limits::Limits;
 use crate::net::Transport;
@@ -59,6 +61,9 @@ pub enum ExchangeBody<T> {
     /// HTTP/2: its connection carries only this request.
     #[cfg(feature = "http2")]
     Http2(Box<Http2Exchange<T>>),
+    /// HTTP/2: a stream on a connection that concurrent requests share.
+    #[cfg(feature = "http2")]
+    Shared(Box<Http2Response>),
 }
 
 impl<T> From<Exchange<T>> for ExchangeBody<T> {
@@ -99,6 +104,8 @@ impl<T: Transport> ExchangeBody<T> {
             ExchangeBody::Http1(exchange) => &exchange.head,
             #[cfg(feature = "http2")]
             ExchangeBody::Http2(exchange) => &exchange.head,
+            #[cfg(feature = "http2")]
+            ExchangeBody::Shared(response) => &response.head,
         }
     }
 
@@ -108,6 +115,8 @@ impl<T: Transport> ExchangeBody<T> {
             ExchangeBody::Http1(exchange) => exchange.tls.as_ref(),
             #[cfg(feature = "http2")]
             ExchangeBody::Http2(exchange) => exchange.tls.as_ref(),
+            #[cfg(feature = "http2")]
+            ExchangeBody::Shared(response) => response.tls.as_ref(),
         }
     }
 
@@ -117,6 +126,8 @@ impl<T: Transport> ExchangeBody<T> {
             ExchangeBody::Http1(exchange) => exchange.content_decoded(),
             #[cfg(feature = "http2")]
             ExchangeBody::Http2(exchange) => exchange.content_decoded(),
+            #[cfg(feature = "http2")]
+            ExchangeBody::Shared(response) => response.content_decoded(),
         }
     }
 
@@ -126,6 +137,8 @@ impl<T: Transport> ExchangeBody<T> {
             ExchangeBody::Http1(exchange) => exchange.read_body(max).await,
             #[cfg(feature = "http2")]
             ExchangeBody::Http2(exchange) => exchange.read_body(max),
+            #[cfg(feature = "http2")]
+            ExchangeBody::Shared(response) => response.read_body(max).await,
         }
     }
 
@@ -134,7 +147,7 @@ impl<T: Transport> ExchangeBody<T> {
         match self {
             ExchangeBody::Http1(exchange) => exchange.into_idle_channel(),
             #[cfg(feature = "http2")]
-            ExchangeBody::Http2(_) => None,
+            ExchangeBody::Http2(_) | ExchangeBody::Shared(_) => None,
         }
     }
 }

@@ -27,16 +27,19 @@ impl async_wit::Guest for Component {
         context: wit::ContextBorrow<'_>,
         request: async_wit::Request,
     ) -> std::result::Result<async_wit::Response, wit::ErrorCode> {
-        let client = context.get::<HttpsContext>().client.clone();
+        let context = context.get::<HttpsContext>();
+        let client = context.client.clone();
         let body = match request.body {
             None => Body::Empty,
             Some(_) => Body::Streamed {
                 size: request.body_size,
             },
         };
-        let (core, options) =
+        let (core, mut options) =
             core_request_parts(request.method, request.headers, body, request.options)
                 .map_err(wit_error)?;
+        // The context's choice (`offer-http2`); a streamed body still offers only http/1.1.
+        options.http2 = context.offers_http2.get() && request.body.is_none();
         let response = match request.body {
             None => client.send(&request.url, core, &options).await,
             Some(body) => upload(&client, &request.url, core, &options, body).await,

@@ -5,7 +5,7 @@
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::IpAddr;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::Poll;
 
 use wit_bindgen::{FutureReader, StreamReader, StreamResult, StreamWriter};
@@ -18,7 +18,7 @@ use super::bindings::wasi::sockets::types::{
 };
 use super::bindings::wit_stream;
 use crate::error::{Error, Result};
-use crate::net::{Deadline, Network as ClientNetwork, TimeLimits, Transport};
+use crate::net::{Deadline, Network as ClientNetwork, Tasks, TimeLimits, Transport};
 
 /// `wasi:sockets@0.3` and the `wasi:clocks@0.3` monotonic clock as the client's network.
 #[derive(Debug, Clone, Copy, Default)]
@@ -54,6 +54,14 @@ impl ClientNetwork for AsyncWasiNetwork {
 
     fn set_limits(stream: &mut TcpStream, limits: TimeLimits) {
         stream.limits = limits;
+    }
+
+    fn tasks(&self) -> Option<Tasks> {
+        Some(Tasks {
+            spawn: |task| wit_bindgen::spawn(task),
+            now: monotonic_clock::now,
+            sleep_until: |Deadline(when)| Box::pin(monotonic_clock::wait_until(when)),
+        })
     }
 }
 
@@ -99,7 +107,8 @@ async fn connect_one(ip: IpAddr, port: u16, deadline: Option<Deadline>) -> Resul
     let (output, to_socket) = wit_stream::new::<u8>();
     let output_end = socket.send(to_socket);
     Ok(TcpStream {
-        input,
+        receiving: None,
+        input: Some(input),
         input_end: Some(input_end),
         output,
         output_end: Some(output_end),
@@ -116,8 +125,12 @@ async fn connect_one(ip: IpAddr, port: u16, deadline: Option<Deadline>) -> Resul
 /// longest silence allowed.
 pub(super) struct TcpStream {
     // The streams go before the socket they belong to (fields drop in order).
-    /// The bytes the server sends.
-    input: StreamReader<u8>,
+    /// The read under way, holding `input` until it completes: a read whose future is
+    /// dropped while it waits (a deadline, or an HTTP/2 connection that writes meanwhile)
+    /// goes on here, and the next read takes what it receives.
+    receiving: Option<Receiving>,
+    /// The bytes the server sends, while no read holds them.
+    input: Option<StreamReader<u8>>,
     /// How `input` ended (a reset is an error), until it is read.
     input_end: Option<FutureReader<std::result::Result<(), SocketError>>>,
     /// The bytes sent to the server.
@@ -136,10 +149,42 @@ pub(super) struct TcpStream {
 /// The most bytes asked of the host in one read.
 const RECEIVE_PIECE: usize = 64 * 1024;
 
+/// A read of the host's stream under way: it gives the stream back with what it read.
+type Receiving = Pin<Box<dyn Future<Output = (StreamReader<u8>, StreamResult, Vec<u8>)>>>;
+
+/// Starts a read of `input`.
+fn receive(mut input: StreamReader<u8>) -> Receiving {
+    Box::pin(async move {
+        let (result, piece) = input.read(Vec::with_capacity(RECEIVE_PIECE)).await;
+        (input, result, piece)
+    })
+}
+
 impl TcpStream {
     /// The deadline of a wait that starts now.
     fn deadline(&self) -> Option<Deadline> {
         self.limits.deadline(monotonic_clock::now())
+    }
+
+    /// The read under way, started if none is.
+    fn receiving(&mut self) -> io::Result<&mut Receiving> {
+        if self.receiving.is_none() {
+            let input = self.input.take().ok_or_else(|| {
+                io::Error::other("the connection's input is held by no read and no stream")
+            })?;
+            self.receiving = Some(receive(input));
+        }
+        self.receiving
+            .as_mut()
+            .ok_or_else(|| io::Error::other("a read was just started"))
+    }
+
+    /// Takes what the read under way gave back: the stream, and bytes kept to be served or
+    /// the end of the input.
+    fn received(&mut self, (input, result, piece): (StreamReader<u8>, StreamResult, Vec<u8>)) {
+        self.receiving = None;
+        self.input = Some(input);
+        self.take_piece(result, piece);
     }
 
     /// Takes what a read gave: bytes kept to be served, or the end of the input.
@@ -184,7 +229,8 @@ fn timed_out() -> io::Error {
 impl Transport for TcpStream {
     /// Serves `buf` from the last piece the host handed over (up to `RECEIVE_PIECE` bytes
     /// read straight into a buffer of the guest's), waiting for the next one only when it is
-    /// used up. A read that the deadline cancels keeps whatever it had received.
+    /// used up. A read that the deadline ends (or whose future is dropped) stays under way,
+    /// and the next read takes what it receives: no byte is lost.
     async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.received_at == self.received.len() {
             if self.ended {
@@ -194,28 +240,11 @@ impl Transport for TcpStream {
                 };
             }
             let deadline = self.deadline();
-            let (result, piece) = {
-                let mut read = pin!(self.input.read(Vec::with_capacity(RECEIVE_PIECE)));
-                match deadline {
-                    None => read.as_mut().await,
-                    Some(Deadline(when)) => {
-                        let mut timer = pin!(monotonic_clock::wait_until(when));
-                        let arrived = poll_fn(|cx| match read.as_mut().poll(cx) {
-                            Poll::Ready(outcome) => Poll::Ready(Some(outcome)),
-                            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
-                        })
-                        .await;
-                        match arrived {
-                            Some(outcome) => outcome,
-                            None => match read.as_mut().cancel() {
-                                (result, piece) if !piece.is_empty() => (result, piece),
-                                _ => return Err(timed_out()),
-                            },
-                        }
-                    }
-                }
-            };
-            self.take_piece(result, piece);
+            let receiving = self.receiving()?;
+            let outcome = within(deadline, receiving.as_mut())
+                .await
+                .ok_or_else(timed_out)?;
+            self.received(outcome);
         }
         let piece = &self.received[self.received_at..];
         let n = piece.len().min(buf.len());
@@ -246,19 +275,18 @@ impl Transport for TcpStream {
         Ok(())
     }
 
-    /// Starts a read and, unless it completes at once, cancels it, keeping what it got.
+    /// Polls a read once (started if none is under way), which stays under way unless it
+    /// completes at once.
     async fn has_input(&mut self) -> bool {
         if self.received_at < self.received.len() || self.ended {
             return true;
         }
-        let (result, piece) = {
-            let mut read = pin!(self.input.read(Vec::with_capacity(RECEIVE_PIECE)));
-            match poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
-                Poll::Ready(outcome) => outcome,
-                Poll::Pending => read.as_mut().cancel(),
-            }
+        let Ok(receiving) = self.receiving() else {
+            return true;
         };
-        self.take_piece(result, piece);
+        if let Poll::Ready(outcome) = poll_fn(|cx| Poll::Ready(receiving.as_mut().poll(cx))).await {
+            self.received(outcome);
+        }
         self.received_at < self.received.len() || self.ended
     }
 }

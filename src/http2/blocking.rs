@@ -18,13 +18,12 @@ use h2::client::SendRequest;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::errors::core_error;
-use super::exchange::{Http2Connection, ResponseBody, handshake, response_head, send};
+use super::exchange::{Http2Body, Http2Connection, handshake, response_head, send};
 use super::io::FailureSlot;
 use crate::blocking::block_on;
 use crate::channel::{Channel, Received};
 use crate::error::{Error, Result};
-use crate::http1::content::{ContentCoding, Decoded, DecodedBody, coding_to_undo};
-use crate::http1::exchange::READ_CHUNK;
+use crate::http1::content::ContentCoding;
 use crate::http1::{Request, ResponseHead};
 use crate::limits::Limits;
 use crate::net::Transport;
@@ -169,8 +168,7 @@ pub struct Http2Exchange<T> {
     driven: Driven<T>,
     /// Kept so that the connection stays open while the body is read.
     _sender: SendRequest<Bytes>,
-    body: ResponseBody,
-    content: Option<DecodedBody>,
+    body: Http2Body,
 }
 
 /// Sends `request` over `channel` (whose TLS agreed `h2`) by HTTP/2 and reads the response
@@ -196,19 +194,13 @@ pub fn exchange<T: Transport>(
     let response = drive(&mut driven, send(&mut sender, target, request, &failures))??;
     let head = response_head(response, request, limits, &failures);
     let (head, body) = drive(&mut driven, head)??;
-    let content = match &request.accept_encoding {
-        Some(accepted) if !body.is_complete() => {
-            coding_to_undo(&head, accepted).map(|c| DecodedBody::new(c, limits.body_bytes))
-        }
-        _ => None,
-    };
+    let body = Http2Body::new(&head, body, request, limits);
     Ok(Http2Exchange {
         head,
         tls,
         driven,
         _sender: sender,
         body,
-        content,
     })
 }
 
@@ -226,31 +218,12 @@ fn block_on_handshake<F: Future>(future: F) -> F::Output {
 impl<T: Transport> Http2Exchange<T> {
     /// The content coding undone on the body, if any.
     pub fn content_decoded(&self) -> Option<ContentCoding> {
-        self.content.as_ref().map(DecodedBody::coding)
+        self.body.content_decoded()
     }
 
     /// Reads at most `max` bytes of the body (decoded, if a content coding is undone); `None`
     /// once it is complete.
     pub fn read_body(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
-        match self.content.take() {
-            None => drive(&mut self.driven, self.body.read(max))?,
-            Some(mut content) => {
-                let read = loop {
-                    match content.decode(max) {
-                        Ok(Decoded::Bytes(out)) => break Ok(Some(out)),
-                        Ok(Decoded::Complete) => break Ok(None),
-                        Ok(Decoded::NeedsCoded) => {
-                            match drive(&mut self.driven, self.body.read(READ_CHUNK)) {
-                                Ok(Ok(piece)) => content.push_coded(piece.as_deref()),
-                                Ok(Err(err)) | Err(err) => break Err(err),
-                            }
-                        }
-                        Err(err) => break Err(err),
-                    }
-                };
-                self.content = Some(content);
-                read
-            }
-        }
+        drive(&mut self.driven, self.body.read(max))?
     }
 }

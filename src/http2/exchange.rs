@@ -20,6 +20,8 @@ use super::guard::{FrameGuard, MAX_FRAME_BYTES};
 use super::io::{FailureSlot, Guarded};
 use super::request::http2_request;
 use crate::error::{Error, Result};
+use crate::http1::content::{ContentCoding, Decoded, DecodedBody, coding_to_undo};
+use crate::http1::exchange::READ_CHUNK;
 use crate::http1::{Body, Request, ResponseHead};
 use crate::limits::{Limits, clamp};
 use crate::target::Target;
@@ -134,6 +136,55 @@ pub async fn response_head(
             failures: failures.clone(),
         },
     ))
+}
+
+/// A response body as the caller reads it: decoded, if it has a content coding the request
+/// accepted. Its stream is reset (RST_STREAM CANCEL) if it is dropped before its end.
+pub struct Http2Body {
+    body: ResponseBody,
+    content: Option<DecodedBody>,
+}
+
+impl Http2Body {
+    /// The body of the response `head` to `request`, decoded if the request accepted its
+    /// content coding.
+    pub fn new(
+        head: &ResponseHead,
+        body: ResponseBody,
+        request: &Request,
+        limits: &Limits,
+    ) -> Self {
+        let content = match &request.accept_encoding {
+            Some(accepted) if !body.is_complete() => {
+                coding_to_undo(head, accepted).map(|c| DecodedBody::new(c, limits.body_bytes))
+            }
+            _ => None,
+        };
+        Http2Body { body, content }
+    }
+
+    /// The content coding undone on the body, if any.
+    pub fn content_decoded(&self) -> Option<ContentCoding> {
+        self.content.as_ref().map(DecodedBody::coding)
+    }
+
+    /// Reads at most `max` bytes of the body (decoded, if a content coding is undone); `None`
+    /// once it is complete.
+    pub async fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>> {
+        let Some(content) = self.content.as_mut() else {
+            return self.body.read(max).await;
+        };
+        loop {
+            match content.decode(max)? {
+                Decoded::Bytes(out) => return Ok(Some(out)),
+                Decoded::Complete => return Ok(None),
+                Decoded::NeedsCoded => {
+                    let piece = self.body.read(READ_CHUNK).await?;
+                    content.push_coded(piece.as_deref());
+                }
+            }
+        }
+    }
 }
 
 /// A response body arriving on its stream.

@@ -11,13 +11,15 @@
 //! - [`exchange`](mod@exchange): async: the handshake with the client's settings, one request
 //!   sent, its response head, and its body read in pieces with flow control (trailers are read
 //!   and dropped);
+//! - [`shared`]: over an async port, one connection shared by concurrent requests (each a
+//!   stream), h2's connection a task of its own;
 //! - [`blocking`]: the adapter that runs the async layer over today's blocking
 //!   [`crate::channel::Channel`]: the channel as `AsyncRead + AsyncWrite` and a minimal
 //!   `block_on` that drives the connection beside the request.
 //!
 //! Out of scope here: streamed request bodies (they go over HTTP/1.1: a request begun with a
-//! streamed body offers only `http/1.1`), server push (refused), and sharing one connection
-//! between requests (each request has its connection, closed once its body is read).
+//! streamed body offers only `http/1.1`) and server push (refused). Over a blocking port each
+//! request has its connection, closed once its body is read.
 
 pub mod blocking;
 pub mod errors;
@@ -25,6 +27,7 @@ pub mod exchange;
 pub mod guard;
 pub mod io;
 pub mod request;
+pub mod shared;
 #[cfg(test)]
 mod tests;
 

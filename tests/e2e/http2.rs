@@ -140,6 +140,7 @@ fn h2_server(pki: &Pki) -> H2Server {
                 headers: vec![("x-method".into(), seen.method.clone())],
                 body: [b"echo: ".as_slice(), &seen.body].concat(),
                 trailers: vec![("x-checksum".into(), "dropped".into())],
+                ..H2Reply::default()
             },
         }),
     )

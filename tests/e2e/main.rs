@@ -17,6 +17,7 @@ mod edge;
 mod host_keys;
 mod http;
 mod http2;
+mod http2_concurrent;
 mod lent_crypto;
 mod limbo;
 mod native;

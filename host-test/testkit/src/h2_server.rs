@@ -1,13 +1,15 @@
 //! A loopback HTTP/2 server: hyperium's `h2` (the server half of the crate the client uses)
 //! over tokio-rustls, with ALPN `h2` only, on 127.0.0.1 port 0, on a thread of its own with
 //! a single-threaded tokio runtime, shut down on drop. A handler answers each request
-//! (status, fields, body, trailers); every request is recorded as the server saw it, so a
-//! test can check `:authority` and the fields that must not be there.
+//! (status, fields, body, trailers, after a delay); every request is recorded as the server
+//! saw it, so a test can check `:authority` and the fields that must not be there, and so
+//! are the connections it accepted and the streams the client reset.
 
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use bytes::Bytes;
 use rustls::ServerConfig;
@@ -41,6 +43,8 @@ pub struct H2Reply {
     pub body: Vec<u8>,
     /// Trailer fields, sent after the body if any.
     pub trailers: Vec<(String, String)>,
+    /// How long the server waits before it answers. Defaults to none.
+    pub delay: Duration,
 }
 
 /// Answers a request.
@@ -50,6 +54,7 @@ pub type H2Handler = Arc<dyn Fn(&SeenH2Request) -> H2Reply + Send + Sync>;
 pub struct H2Server {
     addr: SocketAddr,
     requests: Arc<Mutex<Vec<SeenH2Request>>>,
+    seen: Arc<Seen>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -68,20 +73,24 @@ impl H2Server {
             .set_nonblocking(true)
             .expect("a listener can be made non-blocking");
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::new(Seen::default());
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (requests, stop) = (requests.clone(), stop.clone());
+            let (requests, seen, stop) = (requests.clone(), seen.clone(), stop.clone());
             std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_io()
+                    .enable_time()
                     .build()
                     .expect("a tokio runtime");
-                runtime.block_on(accept_loop(listener, acceptor, handler, requests, stop));
+                let listening = accept_loop(listener, acceptor, handler, requests, seen, stop);
+                runtime.block_on(listening);
             })
         };
         H2Server {
             addr,
             requests,
+            seen,
             stop,
             thread: Some(thread),
         }
@@ -104,7 +113,32 @@ impl H2Server {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
+
+    /// How many HTTP/2 connections it has accepted (past the handshake).
+    pub fn connections(&self) -> usize {
+        self.seen.connections.load(Ordering::SeqCst)
+    }
+
+    /// The paths of the streams the client reset before their end, with the error code of
+    /// each RST_STREAM.
+    pub fn resets(&self) -> Vec<(String, u32)> {
+        self.seen
+            .resets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
+
+/// What the server counts besides the requests.
+#[derive(Default)]
+struct Seen {
+    connections: AtomicUsize,
+    resets: Mutex<Vec<(String, u32)>>,
+}
+
+/// How long an answered stream is watched for the client's RST_STREAM.
+const RESET_WATCH: Duration = Duration::from_secs(10);
 
 impl Drop for H2Server {
     fn drop(&mut self) {
@@ -122,6 +156,7 @@ async fn accept_loop(
     acceptor: tokio_rustls::TlsAcceptor,
     handler: H2Handler,
     requests: Arc<Mutex<Vec<SeenH2Request>>>,
+    seen: Arc<Seen>,
     stop: Arc<AtomicBool>,
 ) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
@@ -130,6 +165,7 @@ async fn accept_loop(
             return;
         }
         let (acceptor, handler, requests) = (acceptor.clone(), handler.clone(), requests.clone());
+        let seen = seen.clone();
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
@@ -137,9 +173,10 @@ async fn accept_loop(
             let Ok(mut connection) = h2::server::handshake(tls).await else {
                 return;
             };
+            seen.connections.fetch_add(1, Ordering::SeqCst);
             while let Some(Ok((request, respond))) = connection.accept().await {
-                let (handler, requests) = (handler.clone(), requests.clone());
-                tokio::spawn(answer(request, respond, handler, requests));
+                let (handler, requests, seen) = (handler.clone(), requests.clone(), seen.clone());
+                tokio::spawn(answer(request, respond, handler, requests, seen));
             }
         });
     }
@@ -150,6 +187,7 @@ async fn answer(
     mut respond: h2::server::SendResponse<Bytes>,
     handler: H2Handler,
     requests: Arc<Mutex<Vec<SeenH2Request>>>,
+    seen_by_server: Arc<Seen>,
 ) {
     let (parts, mut body) = request.into_parts();
     let mut seen = SeenH2Request {
@@ -175,6 +213,7 @@ async fn answer(
         .unwrap_or_else(PoisonError::into_inner)
         .push(seen.clone());
     let reply = handler(&seen);
+    tokio::time::sleep(reply.delay).await;
     let mut head = http::Response::builder().status(reply.status);
     for (name, value) in &reply.headers {
         head = head.header(name, value);
@@ -198,6 +237,17 @@ async fn answer(
             }
         }
         let _ = stream.send_trailers(trailers);
+    }
+    let reset = tokio::time::timeout(
+        RESET_WATCH,
+        std::future::poll_fn(|cx| stream.poll_reset(cx)),
+    );
+    if let Ok(Ok(reason)) = reset.await {
+        seen_by_server
+            .resets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((seen.path, u32::from(reason)));
     }
 }
 
