@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use verified_https_host::async_client::async_bindings::exports::verified::https::client::{
-    ConnectOverride, ErrorCode, RequestOptions,
-};
 use verified_https_host::async_client::{
     AsyncClientInstance, AsyncFailure, AsyncOutcome, AsyncRequest, AsyncRuntime,
 };
 use verified_https_host::runtime::default_component_path;
-use verified_https_host::{HostConfig, HostTrust};
+use verified_https_host::{
+    CertificateError, ConnectOverride, ContextOptions, ErrorCode, HostConfig, HostTrust,
+    RequestOptions, TrustAnchors,
+};
 use verified_https_testkit::pki::{LeafSpec, Pki};
 use verified_https_testkit::server::{Ending, Handler, SeenRequest, TestServer, Versions};
 
@@ -318,4 +318,58 @@ fn eight_requests_to_a_server_that_answers_each_after_a_second_take_about_a_seco
         "{slowest:?}"
     );
     assert_eq!(slow.connections(), 8);
+}
+
+#[test]
+fn create_context_takes_the_hosts_context_options_and_verifies_with_exactly_those_anchors() {
+    let pki = Pki::new("async-create-context");
+    let stranger = Pki::new("async-create-context-stranger");
+    let hello = server(
+        &pki,
+        Arc::new(|_: &SeenRequest, out: &mut dyn Write| {
+            out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")?;
+            Ok(Ending::CloseNotify)
+        }),
+    );
+    // The host's store has nothing: only the context's own anchors can verify the server.
+    let config = HostConfig::loopback(HostTrust::Unavailable("not consulted".into()));
+    let mut client = AsyncClientInstance::new(runtime(), config).expect("instantiating");
+    let own = client
+        .create_context(&ContextOptions::trusting(TrustAnchors::Der(vec![
+            pki.root_der(),
+        ])))
+        .expect("no trap")
+        .expect("a context");
+    let wrong = client
+        .create_context(&ContextOptions::trusting(TrustAnchors::Der(vec![
+            stranger.root_der(),
+        ])))
+        .expect("no trap")
+        .expect("a context");
+
+    let outcomes = client
+        .send_concurrently(own, vec![get(&hello, "/", None)])
+        .expect("no trap");
+    assert_eq!(ok(&outcomes[0]).body, b"hello");
+    let outcomes = client
+        .send_concurrently(wrong, vec![get(&hello, "/", None)])
+        .expect("no trap");
+    assert!(
+        matches!(
+            &outcomes[0],
+            Err(AsyncFailure {
+                error: ErrorCode::TlsCertificateError(CertificateError::UnknownIssuer),
+                ..
+            })
+        ),
+        "{:?}",
+        outcomes[0]
+    );
+
+    let refused = client
+        .create_context(&ContextOptions::trusting(TrustAnchors::Der(vec![
+            b"not a certificate".to_vec(),
+        ])))
+        .expect("no trap");
+    assert!(refused.is_err(), "{refused:?}");
 }

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use tokio::sync::{mpsc, oneshot};
 use wasmtime::component::{
-    Accessor, Component, FutureConsumer, HasSelf, Linker, ResourceAny, Source, StreamConsumer,
-    StreamReader, StreamResult,
+    Accessor, Component, ComponentNamedList, FutureConsumer, HasSelf, Instance, Lift, Linker,
+    Lower, ResourceAny, Source, StreamConsumer, StreamReader, StreamResult, TypedFunc,
 };
 use wasmtime::{Config, Engine, Store, StoreContextMut};
 
@@ -36,14 +36,21 @@ pub mod async_bindings {
         },
         with: {
             "verified:https/trust": crate::bindings::verified::https::trust,
+            // The async `send`'s records use the host's types of `verified:https/client`.
+            "verified:https/client": crate::bindings::exports::verified::https::client,
             "wasi": wasmtime_wasi::p3::bindings,
         },
     });
 }
 
 use async_bindings::HttpsClientAsync;
-use async_bindings::exports::verified::https::client::{ErrorCode, Header, RequestOptions};
 use async_bindings::exports::verified::https_async::client as async_wit;
+
+use crate::{ContextOptions, ErrorCode, Header, RequestOptions};
+
+/// The name of the synchronous `client` export, whose functions
+/// [`AsyncClientInstance::client_function`] looks up.
+const CLIENT_EXPORT: &str = "verified:https/client@0.1.0";
 
 /// An engine with the component model's async ABI, the loaded async component, and its
 /// linker.
@@ -125,6 +132,7 @@ pub struct AsyncFailure {
 pub struct AsyncClientInstance {
     tokio: tokio::runtime::Runtime,
     store: Store<HostState>,
+    instance: Instance,
     bindings: HttpsClientAsync,
 }
 
@@ -137,24 +145,68 @@ impl AsyncClientInstance {
         let wall_clock = config.wall_clock;
         let mut store = Store::new(&runtime.engine, HostState::new(config)?);
         store.data().set_wall_clock(wall_clock);
-        let bindings = tokio.block_on(HttpsClientAsync::instantiate_async(
-            &mut store,
-            &runtime.component,
-            &runtime.linker,
-        ))?;
+        let instance = tokio.block_on(
+            runtime
+                .linker
+                .instantiate_async(&mut store, &runtime.component),
+        )?;
+        let bindings = HttpsClientAsync::new(&mut store, &instance)?;
         Ok(AsyncClientInstance {
             tokio,
             store,
+            instance,
             bindings,
         })
     }
 
     /// `create-default-context` of the synchronous `client` export.
     pub fn default_context(&mut self) -> Result<Result<ResourceAny, ErrorCode>> {
-        let api = self.bindings.verified_https_client();
-        Ok(self
+        let create = self
+            .client_function::<(), (Result<ResourceAny, ErrorCode>,)>("create-default-context")?;
+        let (context,) = self
             .tokio
-            .block_on(api.call_create_default_context(&mut self.store))?)
+            .block_on(create.call_async(&mut self.store, ()))?;
+        Ok(context)
+    }
+
+    /// `create-context` of the synchronous `client` export, with the host's
+    /// [`ContextOptions`] (those a [`crate::ClientInstance`] takes).
+    pub fn create_context(
+        &mut self,
+        options: &ContextOptions,
+    ) -> Result<Result<ResourceAny, ErrorCode>> {
+        let create = self
+            .client_function::<(&ContextOptions,), (Result<ResourceAny, ErrorCode>,)>(
+                "create-context",
+            )?;
+        let (context,) = self
+            .tokio
+            .block_on(create.call_async(&mut self.store, (options,)))?;
+        Ok(context)
+    }
+
+    /// The function `name` of the synchronous `client` export (`create-context`,
+    /// `[method]context.offer-http2`, ...), typed with the host's bindings of that interface
+    /// ([`crate::bindings`]). bindgen's `with:` makes the async world's `send` use those
+    /// same types, but still gives its own export of `client` types of its own; calling
+    /// these functions through this typed function instead keeps one set of types on the
+    /// host, with nothing converted (wasmtime checks the signature against the component's
+    /// here, once per call).
+    fn client_function<Params, Results>(&mut self, name: &str) -> Result<TypedFunc<Params, Results>>
+    where
+        Params: ComponentNamedList + Lower,
+        Results: ComponentNamedList + Lift,
+    {
+        let missing = || anyhow::anyhow!("the component exports no {CLIENT_EXPORT} {name}");
+        let client = self
+            .instance
+            .get_export_index(&mut self.store, None, CLIENT_EXPORT)
+            .ok_or_else(missing)?;
+        let function = self
+            .instance
+            .get_export_index(&mut self.store, Some(&client), name)
+            .ok_or_else(missing)?;
+        Ok(self.instance.get_typed_func(&mut self.store, &function)?)
     }
 
     /// Sends every request through `context` at once (the async `send`), reads each body
@@ -168,6 +220,7 @@ impl AsyncClientInstance {
             tokio,
             store,
             bindings,
+            ..
         } = self;
         let api = bindings.verified_https_async_client();
         let started = Instant::now();
