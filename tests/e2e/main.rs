@@ -20,6 +20,7 @@ mod http2;
 mod lent_crypto;
 mod limbo;
 mod native;
+mod parallel_cli;
 mod proxies;
 mod stock_cli;
 mod support;
