@@ -270,7 +270,7 @@ impl AsyncClientInstance {
             .instance
             .get_export_index(&mut self.store, Some(&client), name)
             .ok_or_else(missing)?;
-        Ok(self.instance.get_typed_func(&mut self.store, &function)?)
+        Ok(self.instance.get_typed_func(&mut self.store, function)?)
     }
 
     /// Sends every request through `context` at once (the async `send`), reads each body
