@@ -21,6 +21,7 @@ mod http2_concurrent;
 mod lent_crypto;
 mod limbo;
 mod native;
+mod parallel_cli;
 mod proxies;
 mod stock_cli;
 mod support;

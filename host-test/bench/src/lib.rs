@@ -7,6 +7,7 @@
 //! [`chart`]'s SVG of the ratios; [`wasi_http`] is the wasmtime-wasi-http host the `wasi:http` contender runs under.
 
 pub mod chart;
+mod fan_out;
 pub mod wasi_http;
 
 use std::fmt::Write as _;
@@ -215,6 +216,10 @@ struct Servers {
     /// Debian's nginx with Debian's TLS settings (it picks AES-256-GCM), when installed.
     nginx: Option<Nginx>,
     plain: TestServer,
+    /// W8's upstream: each answer after 250 ms.
+    delayed: TestServer,
+    /// W8's memory measure: 256 KiB bodies sent slowly.
+    slow_body: TestServer,
 }
 
 impl Servers {
@@ -252,6 +257,8 @@ impl Servers {
             ),
             nginx: debian_nginx(&leaf, bulk_bytes, dir)?,
             plain: TestServer::http(closing(SMALL_BODY)),
+            delayed: TestServer::start(config(None, false), fan_out::delayed()),
+            slow_body: TestServer::start(config(None, false), fan_out::slow_body()),
         })
     }
 }
@@ -539,6 +546,17 @@ pub fn run(settings: Settings, tools: Tools, log: &mut dyn FnMut(&str)) -> Resul
     if wanted("W6") {
         log("W6 memory");
         figures.extend(memory(&settings, &contenders, &servers)?);
+    }
+    if wanted("W8") {
+        log("W8 fan-out through the async build");
+        figures.extend(fan_out::fan_out(
+            &settings,
+            &tools,
+            &servers.ca_pem,
+            &servers.root_der,
+            &servers.delayed,
+            &servers.slow_body,
+        )?);
     }
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -1129,6 +1147,37 @@ fn targets(figures: &[Figure], component_bytes: u64) -> Vec<Target> {
             "W6 memory per idle pooled connection",
             amount("W6", "per idle pooled connection"),
             65536.0,
+            false,
+            "bytes",
+        ),
+        target(
+            "W8 8 at once, async build: total / one request alone",
+            ratio(
+                figures,
+                fan_out::EIGHT,
+                fan_out::ASYNC,
+                fan_out::ASYNC_ALONE,
+            ),
+            1.2,
+            false,
+            "x",
+        ),
+        target(
+            "W8 64 at once, async build: total / one request alone",
+            ratio(
+                figures,
+                fan_out::SIXTY_FOUR,
+                fan_out::ASYNC,
+                fan_out::ASYNC_ALONE,
+            ),
+            1.2,
+            false,
+            "x",
+        ),
+        target(
+            "W8 memory per concurrent request (64 in flight vs 1)",
+            amount(fan_out::MEMORY, fan_out::MEMORY_CONTENDER),
+            131072.0,
             false,
             "bytes",
         ),

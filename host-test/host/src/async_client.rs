@@ -19,6 +19,7 @@ use wasmtime::component::{
 use wasmtime::{Config, Engine, Store, StoreContextMut};
 
 use crate::config::HostConfig;
+use crate::runtime::{LoadedFrom, load_component};
 use crate::state::HostState;
 
 /// Host bindings of the `https-client-async` world (`wit/async/` documents every item).
@@ -46,7 +47,7 @@ pub mod async_bindings {
 use async_bindings::HttpsClientAsync;
 use async_bindings::exports::verified::https_async::client as async_wit;
 
-use crate::{ContextOptions, ErrorCode, Header, RequestOptions};
+use crate::{ContentCoding, ContextOptions, ErrorCode, Header, RequestOptions, TlsInfo};
 
 /// The name of the synchronous `client` export, whose functions
 /// [`AsyncClientInstance::client_function`] looks up.
@@ -63,12 +64,17 @@ pub struct AsyncRuntime {
 impl AsyncRuntime {
     /// Loads (compiles) the async component at `path`.
     pub fn load(path: &Path) -> Result<Self> {
+        Ok(Self::load_cached(path, None)?.0)
+    }
+
+    /// Loads the async component at `path`; with `cache_dir`, from (or into) the cache of
+    /// precompiled artifacts the synchronous [`crate::Runtime`] uses, under the same rules
+    /// ([`crate::runtime`]), so that a later start takes milliseconds, not a compilation.
+    pub fn load_cached(path: &Path, cache_dir: Option<&Path>) -> Result<(Self, LoadedFrom)> {
         let mut config = Config::new();
         config.wasm_component_model_async(true);
         let engine = Engine::new(&config)?;
-        let component = Component::from_file(&engine, path).map_err(|e| {
-            anyhow::Error::from(e).context(format!("cannot load the component {}", path.display()))
-        })?;
+        let (component, loaded_from) = load_component(&engine, path, cache_dir)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi::p3::add_to_linker(&mut linker)?;
@@ -76,11 +82,14 @@ impl AsyncRuntime {
             &mut linker,
             |state| state,
         )?;
-        Ok(AsyncRuntime {
-            engine,
-            component,
-            linker,
-        })
+        Ok((
+            AsyncRuntime {
+                engine,
+                component,
+                linker,
+            },
+            loaded_from,
+        ))
     }
 }
 
@@ -106,6 +115,12 @@ pub struct AsyncRequest {
 pub struct AsyncOutcome {
     /// The status code.
     pub status: u16,
+    /// The reason phrase.
+    pub reason: String,
+    /// The header fields, in order.
+    pub headers: Vec<Header>,
+    /// The TLS details, for `https://`.
+    pub tls: Option<TlsInfo>,
     /// The body bytes read.
     pub body: Vec<u8>,
     /// How the body ended, as `body-end` said (none: its stream was dropped first).
@@ -145,6 +160,7 @@ impl AsyncClientInstance {
         let wall_clock = config.wall_clock;
         let mut store = Store::new(&runtime.engine, HostState::new(config)?);
         store.data().set_wall_clock(wall_clock);
+        store.limiter(|state| &mut state.memory);
         let instance = tokio.block_on(
             runtime
                 .linker
@@ -185,6 +201,54 @@ impl AsyncClientInstance {
         Ok(context)
     }
 
+    /// `create-unverified-context` of the synchronous `client` export. DANGER: its requests
+    /// verify neither chain nor name.
+    pub fn create_unverified_context(&mut self) -> Result<ResourceAny> {
+        let create = self.client_function::<(), (ResourceAny,)>("create-unverified-context")?;
+        let (context,) = self
+            .tokio
+            .block_on(create.call_async(&mut self.store, ()))?;
+        Ok(context)
+    }
+
+    /// `context.offer-http2`: whether the context's requests offer `h2` by ALPN from now on
+    /// (a build without HTTP/2 refuses `true`).
+    pub fn offer_http2(
+        &mut self,
+        context: ResourceAny,
+        offer: bool,
+    ) -> Result<Result<(), ErrorCode>> {
+        let set = self.client_function::<(ResourceAny, bool), (Result<(), ErrorCode>,)>(
+            "[method]context.offer-http2",
+        )?;
+        let (done,) = self
+            .tokio
+            .block_on(set.call_async(&mut self.store, (context, offer)))?;
+        Ok(done)
+    }
+
+    /// `describe-error`: the one-line message for `err`, as the component words it.
+    pub fn describe_error(&mut self, err: &ErrorCode) -> Result<String> {
+        let describe = self.client_function::<(&ErrorCode,), (String,)>("describe-error")?;
+        let (message,) = self
+            .tokio
+            .block_on(describe.call_async(&mut self.store, (err,)))?;
+        Ok(message)
+    }
+
+    /// `supported-content-codings`: the codings this build decodes.
+    pub fn supported_content_codings(&mut self) -> Result<Vec<ContentCoding>> {
+        let list =
+            self.client_function::<(), (Vec<ContentCoding>,)>("supported-content-codings")?;
+        let (codings,) = self.tokio.block_on(list.call_async(&mut self.store, ()))?;
+        Ok(codings)
+    }
+
+    /// The peak size of the instance's linear memory so far, in bytes.
+    pub fn peak_memory_bytes(&self) -> usize {
+        self.store.data().memory.peak
+    }
+
     /// The function `name` of the synchronous `client` export (`create-context`,
     /// `[method]context.offer-http2`, ...), typed with the host's bindings of that interface
     /// ([`crate::bindings`]). bindgen's `with:` makes the async world's `send` use those
@@ -207,22 +271,6 @@ impl AsyncClientInstance {
             .get_export_index(&mut self.store, Some(&client), name)
             .ok_or_else(missing)?;
         Ok(self.instance.get_typed_func(&mut self.store, function)?)
-    }
-
-    /// `context.offer-http2` of the synchronous `client` export: whether the context's
-    /// requests offer `h2` by ALPN from now on.
-    pub fn offer_http2(
-        &mut self,
-        context: ResourceAny,
-        offer: bool,
-    ) -> Result<Result<(), ErrorCode>> {
-        let offer_http2 = self.client_function::<(ResourceAny, bool), (Result<(), ErrorCode>,)>(
-            "[method]context.offer-http2",
-        )?;
-        let (offered,) = self
-            .tokio
-            .block_on(offer_http2.call_async(&mut self.store, (context, offer)))?;
-        Ok(offered)
     }
 
     /// Sends every request through `context` at once (the async `send`), reads each body
@@ -300,6 +348,9 @@ async fn one_request(
             drop(pieces_out);
             return Ok(Ok(AsyncOutcome {
                 status: response.status,
+                reason: response.reason,
+                headers: response.headers,
+                tls: response.tls,
                 body,
                 body_end: None,
                 head_after,
@@ -311,6 +362,9 @@ async fn one_request(
     let body_end = end_out.await.ok();
     Ok(Ok(AsyncOutcome {
         status: response.status,
+        reason: response.reason,
+        headers: response.headers,
+        tls: response.tls,
         body,
         body_end,
         head_after,

@@ -90,17 +90,7 @@ impl Runtime {
         }
         let cache_dir = cache_dir.filter(|_| !perf_map);
         let engine = Engine::new(&config)?;
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("cannot read the component {}", path.display()))?;
-        let (component, loaded_from) = match cache_dir {
-            Some(dir) => load_cached(&engine, &bytes, dir)?,
-            None => (
-                Component::new(&engine, &bytes)?,
-                LoadedFrom::Compiled {
-                    cache_refused: None,
-                },
-            ),
-        };
+        let (component, loaded_from) = load_component(&engine, path, cache_dir)?;
         let mut linker = Linker::new(&engine);
         state::add_to_linker(&mut linker)?;
         crate::lent_crypto::add_to_linker(&mut linker)?;
@@ -180,6 +170,27 @@ pub fn default_lending_component_path() -> PathBuf {
         lending
     } else {
         self_contained
+    }
+}
+
+/// The component at `path` for `engine`: with `cache_dir`, from (or into) the cache of
+/// precompiled artifacts under this module's rules; else compiled. Also how the async build is
+/// loaded (its engine has a compatibility hash, and so artifacts, of its own).
+pub(crate) fn load_component(
+    engine: &Engine,
+    path: &Path,
+    cache_dir: Option<&Path>,
+) -> Result<(Component, LoadedFrom)> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the component {}", path.display()))?;
+    match cache_dir {
+        Some(dir) => load_cached(engine, &bytes, dir),
+        None => Ok((
+            Component::new(engine, &bytes)?,
+            LoadedFrom::Compiled {
+                cache_refused: None,
+            },
+        )),
     }
 }
 

@@ -21,7 +21,7 @@ struct Args {
     /// `<!-- bench:end -->`.
     #[arg(long)]
     write: Option<PathBuf>,
-    /// Only these workloads (W1 … W6; repeatable), e.g. for profiling.
+    /// Only these workloads (W1 … W6, W8; repeatable), e.g. for profiling.
     #[arg(long)]
     only: Vec<String>,
     /// The component to measure (default: the one built in this workspace); its host-crypto

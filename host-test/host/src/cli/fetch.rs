@@ -5,18 +5,17 @@
 use std::io::Write;
 use std::time::Instant;
 
+use super::context::{host_config, open_context};
 use super::{
     Args, Failure, StreamedFile, build_request, exit, streamed_file, tls_options, trust_choice,
 };
 use crate::certificates::summarize;
-use crate::config::{HostConfig, HostRevocationLists, NetworkPolicy};
 use crate::instance::{ClientInstance, ContextHandle, ResponseHandle};
 use crate::runtime::{self, Runtime};
-use crate::trust_store;
 use crate::{ErrorCode, UploadProgress};
 
 /// Fetches `args.url` as the flags say; what failed, with its exit code, otherwise.
-pub fn run(args: &Args) -> Result<(), Failure> {
+pub(super) fn run(args: &Args) -> Result<(), Failure> {
     let started = Instant::now();
     let verbose = args.is_verbose();
     let component = args
@@ -36,46 +35,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let choice = trust_choice(args)?;
     // The TLS flags: refused with -k (exit 2); --cert/--key are read here (exit 58).
     let tls = tls_options(args)?;
-    // The host's trust store is only consulted by the default context.
-    let host_trust = choice.host_trust(trust_store::discover, |store| {
-        if verbose {
-            eprintln!(
-                "* trust store: {} ({} certificates)",
-                store.origin,
-                store.certificates.len()
-            );
-        }
-    });
-    let mut client = ClientInstance::new(
-        &runtime,
-        HostConfig {
-            trust: host_trust,
-            revocation_lists: HostRevocationLists::default(),
-            network: NetworkPolicy::Any,
-            wall_clock: None,
-            inherit_stderr: true,
-            preopens: Vec::new(),
-        },
-    )?;
+    let mut client = ClientInstance::new(&runtime, host_config(&choice, verbose))?;
     // The unverified context takes no options: its body limit is applied here.
     let host_body_limit = choice.host_body_limit(args.max_filesize);
-    let context = match choice.context_options(args.max_filesize, tls) {
-        Some(options) => client
-            .context(&options)?
-            .map_err(|err| Failure::from_error(&mut client, &err))?,
-        None => {
-            eprintln!(
-                "https-get: WARNING: --insecure: the server's certificate and host name are NOT verified"
-            );
-            client.unverified_context()?
-        }
-    };
-
-    if args.http2 {
-        client
-            .offer_http2(context, true)?
-            .map_err(|err| Failure::from_error(&mut client, &err))?;
-    }
+    let context = open_context(args, &mut client, &choice, tls)?;
     if verbose && request_is_https(args) {
         let offered = if args.http2 {
             "h2,http/1.1"
@@ -124,7 +87,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// Whether the URL asked for is https (ALPN is offered only there).
-fn request_is_https(args: &Args) -> bool {
+pub(super) fn request_is_https(args: &Args) -> bool {
     args.url
         .get(..8)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))

@@ -6,22 +6,24 @@
 //! Verification is on by default, with trust from `--cacert`/`--capath`, else `SSL_CERT_FILE`,
 //! `SSL_CERT_DIR` or the platform bundle ([`trust_store::discover`]).
 
+mod context;
 mod fetch;
+mod parallel;
 mod tls;
 
 use std::path::PathBuf;
 
 use clap::Parser;
 
-pub use fetch::run;
+pub use context::{ContextCalls, host_config, open_context};
 pub use tls::{TlsOptions, parse_pins, parse_tls_version, tls_options};
 
 use crate::config::HostTrust;
 use crate::errors::exit_code;
 use crate::trust_store::{self, TrustStore};
 use crate::{
-    ClientInstance, ConnectOverride, ContextOptions, ErrorCode, Header, ProxyConfig,
-    RedirectPolicy, Request, RequestOptions, TlsVersion, TrustAnchors,
+    ConnectOverride, ContextOptions, ErrorCode, Header, ProxyConfig, RedirectPolicy, Request,
+    RequestOptions, TlsVersion, TrustAnchors,
 };
 
 /// The most redirects `-L` follows (curl's default is 50).
@@ -50,6 +52,19 @@ pub mod exit {
 /// What the host's trust import answers when the request does not use the host's store.
 pub const NOT_CONSULTED: &str = "not consulted: the request uses --cacert/--capath or --insecure";
 
+/// Fetches what the flags say: `args.url`, or with `-Z` every URL at once; what failed, with
+/// its exit code, otherwise. Several URLs without `-Z` are refused (exit 2).
+pub fn run(args: &Args) -> Result<(), Failure> {
+    match (args.parallel, args.more_urls.is_empty()) {
+        (true, _) => parallel::run(args),
+        (false, true) => fetch::run(args),
+        (false, false) => Err(Failure::new(
+            exit::BAD_ARGUMENT,
+            "several URLs are fetched with -Z (--parallel) only",
+        )),
+    }
+}
+
 /// `https-get`'s flags.
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -60,6 +75,17 @@ pub const NOT_CONSULTED: &str = "not consulted: the request uses --cacert/--capa
 pub struct Args {
     /// The URL to fetch (https:// or http://).
     pub url: String,
+    /// More URLs, with -Z: fetched at once with the first.
+    #[arg(value_name = "URL")]
+    pub more_urls: Vec<String>,
+    /// Fetch every URL at once (curl's --parallel), through one instance of the async build
+    /// (target/verified-https-async.wasm, WASI 0.3) and one context, with the same flags for
+    /// each. Bodies go to stdout whole, each after the one before it in the order given (with
+    /// -i, each after its head); -v adds a line per transfer on stderr. Every transfer
+    /// completes; the exit code is the first failing one's, in the order given. Not with -o,
+    /// -T, --data-binary @FILE or --json (exit 2).
+    #[arg(short = 'Z', long)]
+    pub parallel: bool,
     /// Trust exactly the PEM certificates in FILE.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
@@ -209,7 +235,7 @@ impl Failure {
 impl Failure {
     /// The failure for the component's `err`: curl's exit code, and the message the component
     /// words for it (`describe-error`).
-    pub fn from_error(client: &mut ClientInstance, err: &ErrorCode) -> Self {
+    pub fn from_error(client: &mut impl ContextCalls, err: &ErrorCode) -> Self {
         let message = client
             .describe_error(err)
             .unwrap_or_else(|trap| format!("{err:?} (describe-error failed: {trap:#})"));
