@@ -42,26 +42,42 @@ pub(crate) fn ring_provider() -> CryptoProvider {
 /// [`ring_suites`], with the SIMD ChaCha20-Poly1305 inside wasm (natively ring's own assembly
 /// is the faster one). Not in the host-crypto build, which seals every record with the lent
 /// provider and would only carry the code.
+#[cfg(all(target_arch = "wasm32", not(feature = "host-crypto")))]
 fn builtin_suites() -> Vec<SupportedCipherSuite> {
-    let suites = ring_suites();
-    #[cfg(all(target_arch = "wasm32", not(feature = "host-crypto")))]
-    let suites = suites
-        .into_iter()
-        .map(super::simd_chacha::simd_twin)
-        .collect();
-    suites
+    in_client_order(super::simd_chacha::simd_suites())
+}
+
+/// [`ring_suites`] (natively, and in the host-crypto build).
+#[cfg(not(all(target_arch = "wasm32", not(feature = "host-crypto"))))]
+fn builtin_suites() -> Vec<SupportedCipherSuite> {
+    ring_suites()
 }
 
 /// ring's suites in the client's order: TLS 1.3 first, ChaCha20-Poly1305 first within each
 /// version.
 pub(crate) fn ring_suites() -> Vec<SupportedCipherSuite> {
     use ring::cipher_suite as suite;
-    vec![
+    in_client_order([
         suite::TLS13_CHACHA20_POLY1305_SHA256,
-        suite::TLS13_AES_256_GCM_SHA384,
-        suite::TLS13_AES_128_GCM_SHA256,
         suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
         suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ])
+}
+
+/// The three ChaCha20-Poly1305 suites given (TLS 1.3, TLS 1.2 with ECDSA, TLS 1.2 with RSA)
+/// and ring's AES-GCM suites, in the client's order: TLS 1.3 first, ChaCha20-Poly1305 first
+/// within each version. The self-contained build inside wasm passes its SIMD suites, so that
+/// ring's ChaCha20-Poly1305 suites (and their code) are not named at all.
+fn in_client_order(
+    [tls13_chacha, ecdsa_chacha, rsa_chacha]: [SupportedCipherSuite; 3],
+) -> Vec<SupportedCipherSuite> {
+    use ring::cipher_suite as suite;
+    vec![
+        tls13_chacha,
+        suite::TLS13_AES_256_GCM_SHA384,
+        suite::TLS13_AES_128_GCM_SHA256,
+        ecdsa_chacha,
+        rsa_chacha,
         suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
         suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
         suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,

@@ -18,15 +18,22 @@ use rustls::crypto::cipher::{
 };
 use rustls::crypto::ring::cipher_suite as ring_suite;
 use rustls::{
-    ConnectionTrafficSecrets, ContentType, Error, ProtocolVersion, SupportedCipherSuite,
-    Tls12CipherSuite, Tls13CipherSuite,
+    CipherSuite, ConnectionTrafficSecrets, ContentType, Error, ProtocolVersion,
+    SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite,
 };
 
 /// The largest plaintext a record may carry (RFC 8446 section 5.1).
 const MAX_FRAGMENT_LEN: usize = 16_384;
 
+/// TLS13_CHACHA20_POLY1305_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 and
+/// TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, in that order, over the SIMD AEAD.
+pub(crate) fn simd_suites() -> [SupportedCipherSuite; 3] {
+    *SIMD_SUITES
+}
+
 /// `suite`, or its SIMD twin if it is one of ring's ChaCha20-Poly1305 suites.
-pub(crate) fn simd_twin(suite: SupportedCipherSuite) -> SupportedCipherSuite {
+#[cfg(test)]
+fn simd_twin(suite: SupportedCipherSuite) -> SupportedCipherSuite {
     SIMD_SUITES
         .iter()
         .find(|twin| twin.suite() == suite.suite())
@@ -34,18 +41,30 @@ pub(crate) fn simd_twin(suite: SupportedCipherSuite) -> SupportedCipherSuite {
         .unwrap_or(suite)
 }
 
-/// TLS13_CHACHA20_POLY1305_SHA256 and the two TLS 1.2 ChaCha20-Poly1305 suites, each ring's
-/// with its AEAD replaced (made once: rustls wants `'static` suites).
+/// The three ChaCha20-Poly1305 suites, made once (rustls wants `'static` suites). Each takes
+/// its hash, HKDF, TLS 1.2 PRF, key exchange and signature schemes from ring's AES-128-GCM
+/// suite of the same kind (SHA-256 in all of them, as in the ChaCha20 suites), not from ring's
+/// ChaCha20-Poly1305 suites: naming those would link ring's ChaCha20 and Poly1305 code into
+/// the component, which never runs it (6 KB).
 static SIMD_SUITES: LazyLock<[SupportedCipherSuite; 3]> = LazyLock::new(|| {
     [
-        ring_suite::TLS13_CHACHA20_POLY1305_SHA256,
-        ring_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-        ring_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        (
+            ring_suite::TLS13_AES_128_GCM_SHA256,
+            CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+        ),
+        (
+            ring_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        ),
+        (
+            ring_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ),
     ]
-    .map(|suite| match suite {
+    .map(|(donor, suite)| match donor {
         SupportedCipherSuite::Tls13(ring) => {
             SupportedCipherSuite::Tls13(Box::leak(Box::new(Tls13CipherSuite {
-                common: common(&ring.common),
+                common: common(suite, &ring.common),
                 hkdf_provider: ring.hkdf_provider,
                 aead_alg: &SimdChaCha20Poly1305,
                 quic: None,
@@ -53,7 +72,7 @@ static SIMD_SUITES: LazyLock<[SupportedCipherSuite; 3]> = LazyLock::new(|| {
         }
         SupportedCipherSuite::Tls12(ring) => {
             SupportedCipherSuite::Tls12(Box::leak(Box::new(Tls12CipherSuite {
-                common: common(&ring.common),
+                common: common(suite, &ring.common),
                 kx: ring.kx,
                 sign: ring.sign,
                 aead_alg: &SimdChaCha20Poly1305,
@@ -63,12 +82,13 @@ static SIMD_SUITES: LazyLock<[SupportedCipherSuite; 3]> = LazyLock::new(|| {
     })
 });
 
-/// A copy of ring's common suite fields (the type is not `Clone`).
-fn common(ring: &CipherSuiteCommon) -> CipherSuiteCommon {
+/// The common fields of `suite`: the donor's hash, and no confidentiality limit (as in
+/// rustls's ChaCha20-Poly1305 suites: RFC 8446 section 5.5 sets none for it).
+fn common(suite: CipherSuite, donor: &CipherSuiteCommon) -> CipherSuiteCommon {
     CipherSuiteCommon {
-        suite: ring.suite,
-        hash_provider: ring.hash_provider,
-        confidentiality_limit: ring.confidentiality_limit,
+        suite,
+        hash_provider: donor.hash_provider,
+        confidentiality_limit: u64::MAX,
     }
 }
 
@@ -396,6 +416,40 @@ mod tests {
         records_go_both_ways_through_the_twin_of(
             ring_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
         );
+    }
+
+    #[test]
+    fn each_simd_suite_is_ring_s_chacha20_suite_but_for_its_aead() {
+        let rings = [
+            ring_suite::TLS13_CHACHA20_POLY1305_SHA256,
+            ring_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            ring_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ];
+        for (ours, theirs) in simd_suites().into_iter().zip(rings) {
+            assert_eq!(ours.suite(), theirs.suite());
+            match (ours, theirs) {
+                (SupportedCipherSuite::Tls13(a), SupportedCipherSuite::Tls13(b)) => {
+                    let hash = |suite: &Tls13CipherSuite| suite.common.hash_provider.algorithm();
+                    assert_eq!(hash(a), hash(b));
+                    assert_eq!(
+                        a.common.confidentiality_limit,
+                        b.common.confidentiality_limit
+                    );
+                    assert!(a.quic.is_none());
+                }
+                (SupportedCipherSuite::Tls12(a), SupportedCipherSuite::Tls12(b)) => {
+                    let hash = |suite: &Tls12CipherSuite| suite.common.hash_provider.algorithm();
+                    assert_eq!(hash(a), hash(b));
+                    assert_eq!(
+                        a.common.confidentiality_limit,
+                        b.common.confidentiality_limit
+                    );
+                    assert_eq!(a.kx, b.kx);
+                    assert_eq!(a.sign, b.sign);
+                }
+                _ => panic!("{:?} changed version", theirs.suite()),
+            }
+        }
     }
 
     #[test]
