@@ -34,6 +34,15 @@ WASM_ASYNC := target/verified-https-async.wasm
 # async build's target directory: the same dependencies, only the client crate built again.
 WASM_WASI_HTTP := target/verified-https-wasi-http.wasm
 OPTIMIZE := python3 host-test/tools/optimize-component.py
+# Every wasm32 build names the crates' sources by their registry-relative paths
+# (ring-0.17.14/src/...) in the panic locations it embeds, rather than by this machine's
+# $(CARGO_HOME)/registry/src/index.crates.io-<hash>/ path: 5.5 KB less of the self-contained
+# component, and no path of the build machine in it. Cargo adds these flags to the target's
+# rustflags in .cargo/config.toml (+simd128). (The second prefix is the crates.io index's
+# directory, the same on every machine since cargo 1.85; the first covers any other.)
+CARGO_REGISTRY_SRC := $(or $(CARGO_HOME),$(HOME)/.cargo)/registry/src
+export CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS := --remap-path-prefix=$(CARGO_REGISTRY_SRC)/= \
+  --remap-path-prefix=$(CARGO_REGISTRY_SRC)/index.crates.io-1949cf8c6b5b557f/=
 COMPONENTS := host-test/components/Cargo.toml
 
 .PHONY: all setup component host guests compose node python wit-docs demo test unit lint conformance fuzz bench bench-quick clean
