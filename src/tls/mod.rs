@@ -3,7 +3,8 @@
 //! - [`policy`]: the rustls configuration of a verified or an unverified context;
 //! - [`provider`]: the crypto (ring's suites, ChaCha20-Poly1305 first, no signing code);
 //! - `simd_suites`: the ChaCha20-Poly1305 and AES-GCM suites over the SIMD crates, which
-//!   [`provider`] takes inside wasm in place of ring's, their records framed by `record_aead`;
+//!   [`provider`] takes inside wasm in place of ring's, their records framed by `record_aead`,
+//!   their key schedule over ring's digests (`ring_key_schedule`);
 //! - [`lent`]: the same suites, groups and algorithms with their math lent by the host;
 //! - [`verifier`]: webpki's verifier, naming a lone self-signed certificate and remembering
 //!   verified chains ([`verified_chains`]);
@@ -28,6 +29,8 @@ pub mod provider;
 #[cfg(any(test, all(target_arch = "wasm32", not(feature = "host-crypto"))))]
 mod record_aead;
 mod resumption;
+#[cfg(any(test, all(target_arch = "wasm32", not(feature = "host-crypto"))))]
+mod ring_key_schedule;
 #[cfg(any(test, all(target_arch = "wasm32", not(feature = "host-crypto"))))]
 mod simd_suites;
 pub mod stream;

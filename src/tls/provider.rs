@@ -40,16 +40,15 @@ pub(crate) fn ring_provider() -> CryptoProvider {
     }
 }
 
-/// [`ring_suites`], with the SIMD AEADs inside wasm (natively ring's own assembly
-/// is the faster one). Not in the host-crypto build, which seals every record with the lent
+/// [`ring_suites`], or inside wasm the same suites over the SIMD AEADs (natively ring's own
+/// assembly is the faster one), built without naming ring's suites so that ring's AEADs for
+/// wasm are not linked. Not in the host-crypto build, which seals every record with the lent
 /// provider and would only carry the code.
 fn builtin_suites() -> Vec<SupportedCipherSuite> {
-    let suites = ring_suites();
     #[cfg(all(target_arch = "wasm32", not(feature = "host-crypto")))]
-    let suites = suites
-        .into_iter()
-        .map(super::simd_suites::simd_twin)
-        .collect();
+    let suites = super::simd_suites::simd_suites();
+    #[cfg(not(all(target_arch = "wasm32", not(feature = "host-crypto"))))]
+    let suites = ring_suites();
     suites
 }
 

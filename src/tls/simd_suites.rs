@@ -3,30 +3,41 @@
 //! AES-256-GCM over `aes-gcm-simd` (fixsliced AES eight blocks at a time in wasm SIMD), instead
 //! of ring's AEADs, which inside wasm run ChaCha20 one block at a time and AES bitsliced on
 //! 32-bit words. Everything else of each suite is ring's: its hash, HKDF, TLS 1.2 PRF and key
-//! exchange. The record layouts are [`super::record_aead`]'s. [`crate::tls::provider`] takes
+//! exchange (built over ring's digests by [`super::ring_key_schedule`]). The record layouts are [`super::record_aead`]'s. [`crate::tls::provider`] takes
 //! these suites inside wasm only: natively ring's own assembly (and AES instructions) is faster
 //! than the crates' portable backends.
-
-use std::sync::LazyLock;
 
 use aes_gcm_simd::AesGcm;
 use chacha20_poly1305_simd::ChaCha20Poly1305;
 use rustls::crypto::CipherSuiteCommon;
+use rustls::crypto::KeyExchangeAlgorithm;
 use rustls::crypto::cipher::{AeadKey, Iv, NONCE_LEN};
-use rustls::crypto::ring::cipher_suite as ring_suite;
 use rustls::{
-    ConnectionTrafficSecrets, Error, SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite,
+    CipherSuite, ConnectionTrafficSecrets, Error, SignatureScheme, SupportedCipherSuite,
+    Tls12CipherSuite, Tls13CipherSuite,
 };
 
 use super::record_aead::{InPlace, RecordAead, TAG_LEN, Tls12Nonce};
+use super::ring_key_schedule;
 
-/// `suite`, or its SIMD twin if it is one of ring's ChaCha20-Poly1305 or AES-GCM suites.
-pub(crate) fn simd_twin(suite: SupportedCipherSuite) -> SupportedCipherSuite {
-    SIMD_SUITES
-        .iter()
-        .find(|twin| twin.suite() == suite.suite())
-        .copied()
-        .unwrap_or(suite)
+/// The suites of ring's provider, in the client's order (TLS 1.3 first, ChaCha20-Poly1305
+/// first within each version), each built here with the SIMD AEAD its name says and
+/// everything else as ring's: the hash, HKDF and PRF over ring's digests
+/// ([`super::ring_key_schedule`]), the TLS 1.2 key exchange and signature schemes, and the
+/// confidentiality limits. Built rather than copied from ring's suite statics, which would
+/// link ring's own AEADs (the tests check each against ring's suite of the same name).
+pub(crate) fn simd_suites() -> Vec<SupportedCipherSuite> {
+    vec![
+        SupportedCipherSuite::Tls13(&TLS13_CHACHA20_POLY1305_SHA256),
+        SupportedCipherSuite::Tls13(&TLS13_AES_256_GCM_SHA384),
+        SupportedCipherSuite::Tls13(&TLS13_AES_128_GCM_SHA256),
+        SupportedCipherSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256),
+        SupportedCipherSuite::Tls12(&TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256),
+        SupportedCipherSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384),
+        SupportedCipherSuite::Tls12(&TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256),
+        SupportedCipherSuite::Tls12(&TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384),
+        SupportedCipherSuite::Tls12(&TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256),
+    ]
 }
 
 /// Record protection of each AEAD (constants: rustls wants `'static` algorithms).
@@ -36,65 +47,128 @@ static AES_128_GCM: InPlace<Aes128Gcm> = InPlace::new();
 /// AES-256-GCM's record protection.
 static AES_256_GCM: InPlace<Aes256Gcm> = InPlace::new();
 
-/// Every TLS 1.3 and TLS 1.2 suite of ring's with its AEAD replaced (made once: rustls wants
-/// `'static` suites).
-static SIMD_SUITES: LazyLock<[SupportedCipherSuite; 9]> = LazyLock::new(|| {
-    [
-        ring_suite::TLS13_CHACHA20_POLY1305_SHA256,
-        ring_suite::TLS13_AES_256_GCM_SHA384,
-        ring_suite::TLS13_AES_128_GCM_SHA256,
-        ring_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-        ring_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-        ring_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-        ring_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        ring_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        ring_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    ]
-    .map(twin)
-});
+/// The TLS 1.2 signature schemes of an ECDSA suite, as rustls's ring provider lists them.
+static TLS12_ECDSA_SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::ED25519,
+    SignatureScheme::ECDSA_NISTP521_SHA512,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+];
 
-/// ring's `suite` with the SIMD AEAD its name says it uses.
-fn twin(suite: SupportedCipherSuite) -> SupportedCipherSuite {
-    let name = format!("{:?}", suite.suite());
-    let (tls13, tls12): (
-        &'static dyn rustls::crypto::cipher::Tls13AeadAlgorithm,
-        &'static dyn rustls::crypto::cipher::Tls12AeadAlgorithm,
-    ) = if name.contains("CHACHA20_POLY1305") {
-        (&CHACHA20_POLY1305, &CHACHA20_POLY1305)
-    } else if name.contains("AES_256_GCM") {
-        (&AES_256_GCM, &AES_256_GCM)
-    } else {
-        (&AES_128_GCM, &AES_128_GCM)
+/// The TLS 1.2 signature schemes of an RSA suite, as rustls's ring provider lists them.
+static TLS12_RSA_SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::RSA_PSS_SHA512,
+    SignatureScheme::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA256,
+];
+
+/// A TLS 1.3 suite: its id, hash, key schedule, confidentiality limit and AEAD.
+macro_rules! tls13_suite {
+    ($name:ident, $hash:ident, $hkdf:ident, $limit:expr, $aead:ident) => {
+        static $name: Tls13CipherSuite = Tls13CipherSuite {
+            common: CipherSuiteCommon {
+                suite: CipherSuite::$name,
+                hash_provider: &ring_key_schedule::$hash,
+                confidentiality_limit: $limit,
+            },
+            hkdf_provider: &ring_key_schedule::$hkdf,
+            aead_alg: &$aead,
+            quic: None,
+        };
     };
-    match suite {
-        SupportedCipherSuite::Tls13(ring) => {
-            SupportedCipherSuite::Tls13(Box::leak(Box::new(Tls13CipherSuite {
-                common: common(&ring.common),
-                hkdf_provider: ring.hkdf_provider,
-                aead_alg: tls13,
-                quic: None,
-            })))
-        }
-        SupportedCipherSuite::Tls12(ring) => {
-            SupportedCipherSuite::Tls12(Box::leak(Box::new(Tls12CipherSuite {
-                common: common(&ring.common),
-                kx: ring.kx,
-                sign: ring.sign,
-                aead_alg: tls12,
-                prf_provider: ring.prf_provider,
-            })))
-        }
-    }
 }
 
-/// A copy of ring's common suite fields (the type is not `Clone`).
-fn common(ring: &CipherSuiteCommon) -> CipherSuiteCommon {
-    CipherSuiteCommon {
-        suite: ring.suite,
-        hash_provider: ring.hash_provider,
-        confidentiality_limit: ring.confidentiality_limit,
-    }
+tls13_suite!(
+    TLS13_CHACHA20_POLY1305_SHA256,
+    SHA256,
+    HKDF_SHA256,
+    u64::MAX,
+    CHACHA20_POLY1305
+);
+tls13_suite!(
+    TLS13_AES_256_GCM_SHA384,
+    SHA384,
+    HKDF_SHA384,
+    1 << 24,
+    AES_256_GCM
+);
+tls13_suite!(
+    TLS13_AES_128_GCM_SHA256,
+    SHA256,
+    HKDF_SHA256,
+    1 << 24,
+    AES_128_GCM
+);
+
+/// A TLS 1.2 ECDHE suite: its id, hash, PRF, confidentiality limit, signature schemes and
+/// AEAD.
+macro_rules! tls12_suite {
+    ($name:ident, $hash:ident, $prf:ident, $limit:expr, $sign:ident, $aead:ident) => {
+        static $name: Tls12CipherSuite = Tls12CipherSuite {
+            common: CipherSuiteCommon {
+                suite: CipherSuite::$name,
+                hash_provider: &ring_key_schedule::$hash,
+                confidentiality_limit: $limit,
+            },
+            kx: KeyExchangeAlgorithm::ECDHE,
+            sign: $sign,
+            aead_alg: &$aead,
+            prf_provider: &ring_key_schedule::$prf,
+        };
+    };
 }
+
+tls12_suite!(
+    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    SHA256,
+    PRF_SHA256,
+    u64::MAX,
+    TLS12_ECDSA_SCHEMES,
+    CHACHA20_POLY1305
+);
+tls12_suite!(
+    TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    SHA256,
+    PRF_SHA256,
+    u64::MAX,
+    TLS12_RSA_SCHEMES,
+    CHACHA20_POLY1305
+);
+tls12_suite!(
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    SHA384,
+    PRF_SHA384,
+    1 << 24,
+    TLS12_ECDSA_SCHEMES,
+    AES_256_GCM
+);
+tls12_suite!(
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    SHA256,
+    PRF_SHA256,
+    1 << 24,
+    TLS12_ECDSA_SCHEMES,
+    AES_128_GCM
+);
+tls12_suite!(
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    SHA384,
+    PRF_SHA384,
+    1 << 24,
+    TLS12_RSA_SCHEMES,
+    AES_256_GCM
+);
+tls12_suite!(
+    TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    SHA256,
+    PRF_SHA256,
+    1 << 24,
+    TLS12_RSA_SCHEMES,
+    AES_128_GCM
+);
 
 /// The first `N` bytes of rustls's key (which has exactly the suite's key length).
 fn key_bytes<const N: usize>(key: &AeadKey) -> [u8; N] {
@@ -192,6 +266,7 @@ mod tests {
     use std::io::{Read, Write};
     use std::sync::Arc;
 
+    use rustls::crypto::ring::cipher_suite as ring_suite;
     use rustls::crypto::{CryptoProvider, ring};
     use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
     use rustls::{
@@ -200,17 +275,19 @@ mod tests {
 
     use super::*;
 
-    /// A rustls client whose only suite is `suite`'s SIMD twin, and a server of ring's, in
-    /// memory: the handshake completes with that suite, and 100 KiB go each way, byte for
-    /// byte.
+    /// The component's suite of `ring`'s name.
+    fn twin_of(ring: SupportedCipherSuite) -> SupportedCipherSuite {
+        simd_suites()
+            .into_iter()
+            .find(|twin| twin.suite() == ring.suite())
+            .unwrap_or_else(|| panic!("{ring:?} has a SIMD twin"))
+    }
+
+    /// A rustls client whose only suite is the component's suite of `suite`'s name, and a
+    /// server of ring's, in memory: the handshake (and so the key schedule built over ring's
+    /// digests) completes with that suite, and 100 KiB go each way, byte for byte.
     fn records_go_both_ways_through_the_twin_of(suite: SupportedCipherSuite) {
-        let twin = simd_twin(suite);
-        let replaced = match (twin, suite) {
-            (SupportedCipherSuite::Tls13(a), SupportedCipherSuite::Tls13(b)) => !std::ptr::eq(a, b),
-            (SupportedCipherSuite::Tls12(a), SupportedCipherSuite::Tls12(b)) => !std::ptr::eq(a, b),
-            _ => false,
-        };
-        assert!(replaced, "{suite:?} has a SIMD twin");
+        let twin = twin_of(suite);
         let signed = rcgen::generate_simple_self_signed(vec!["simd.test".to_string()]).unwrap();
         let mut roots = RootCertStore::empty();
         roots.add(signed.cert.der().clone()).unwrap();
@@ -307,20 +384,48 @@ mod tests {
     }
 
     #[test]
-    fn every_suite_of_ring_s_has_a_simd_twin() {
-        for suite in crate::tls::provider::ring_suites() {
-            let twin = simd_twin(suite);
-            let replaced = match (twin, suite) {
+    fn each_simd_suite_is_ring_s_suite_of_its_name_but_for_the_aead() {
+        let ours = simd_suites();
+        let rings = crate::tls::provider::ring_suites();
+        assert_eq!(
+            ours.iter().map(|suite| suite.suite()).collect::<Vec<_>>(),
+            rings.iter().map(|suite| suite.suite()).collect::<Vec<_>>(),
+            "the same suites in the same order"
+        );
+        for (twin, ring) in ours.into_iter().zip(rings) {
+            let same_common = |a: &CipherSuiteCommon, b: &CipherSuiteCommon| {
+                assert_eq!(a.hash_provider.algorithm(), b.hash_provider.algorithm());
+                assert_eq!(a.hash_provider.output_len(), b.hash_provider.output_len());
+                assert_eq!(
+                    a.hash_provider.hash(b"abc").as_ref(),
+                    b.hash_provider.hash(b"abc").as_ref()
+                );
+                assert_eq!(a.confidentiality_limit, b.confidentiality_limit);
+            };
+            match (twin, ring) {
                 (SupportedCipherSuite::Tls13(a), SupportedCipherSuite::Tls13(b)) => {
-                    !std::ptr::eq(a, b)
+                    same_common(&a.common, &b.common);
+                    assert!(a.quic.is_none() && b.quic.is_some());
+                    assert_eq!(a.aead_alg.key_len(), b.aead_alg.key_len(), "{ring:?}");
                 }
                 (SupportedCipherSuite::Tls12(a), SupportedCipherSuite::Tls12(b)) => {
-                    !std::ptr::eq(a, b)
+                    same_common(&a.common, &b.common);
+                    assert_eq!(a.kx, b.kx, "{ring:?}");
+                    assert_eq!(a.sign, b.sign, "{ring:?}");
+                    let (ours, rings) =
+                        (a.aead_alg.key_block_shape(), b.aead_alg.key_block_shape());
+                    assert_eq!(
+                        (ours.enc_key_len, ours.fixed_iv_len, ours.explicit_nonce_len),
+                        (
+                            rings.enc_key_len,
+                            rings.fixed_iv_len,
+                            rings.explicit_nonce_len
+                        ),
+                        "{ring:?}"
+                    );
                 }
-                _ => false,
-            };
-            assert!(replaced, "{suite:?}");
-            assert_eq!(twin.suite(), suite.suite());
+                _ => panic!("{ring:?} and its twin differ in version"),
+            }
         }
     }
 }
