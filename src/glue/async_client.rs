@@ -16,8 +16,9 @@ use crate::client::{self, Client, SendOptions};
 use crate::error::{Error, Result};
 use crate::http1::{Body, Request};
 
-/// The most bytes of the response body written into its stream at a time.
-const BODY_PIECE: usize = 64 * 1024;
+/// The most bytes of the response body written into its stream at a time: one TLS record's
+/// plaintext, so that a request in flight holds one record's worth, not four.
+const BODY_PIECE: usize = 16 * 1024;
 
 /// The most bytes of the request body read from its stream at a time.
 const UPLOAD_PIECE: usize = 64 * 1024;

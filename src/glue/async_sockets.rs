@@ -146,8 +146,11 @@ pub(super) struct TcpStream {
     ended: bool,
 }
 
-/// The most bytes asked of the host in one read.
-const RECEIVE_PIECE: usize = 64 * 1024;
+/// The most bytes asked of the host in one read: one whole TLS record (16 KiB of payload,
+/// its 5-byte header and up to 256 bytes of expansion) and a little more. Each request in
+/// flight holds up to one such piece, so it is kept near a record rather than at 64 KiB
+/// (W8's memory per concurrent request).
+const RECEIVE_PIECE: usize = 17 * 1024;
 
 /// A read of the host's stream under way: it gives the stream back with what it read.
 type Receiving = Pin<Box<dyn Future<Output = (StreamReader<u8>, StreamResult, Vec<u8>)>>>;
