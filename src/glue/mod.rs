@@ -27,10 +27,10 @@ mod convert;
 mod crypto;
 #[cfg(feature = "host-keys")]
 mod identity;
-#[cfg(not(any(feature = "host-network", feature = "async-client")))]
-mod sockets;
 #[cfg(not(feature = "host-network"))]
 mod socket_addresses;
+#[cfg(not(any(feature = "host-network", feature = "async-client")))]
+mod sockets;
 #[cfg(feature = "host-network")]
 mod transport;
 mod trust;
@@ -194,7 +194,9 @@ impl wit::GuestContext for HttpsContext {
 
     fn send(&self, request: wit::Request) -> Result<wit::Response, wit::ErrorCode> {
         let (url, request, mut options) = core_request(request, None).map_err(wit_error)?;
-        options.http2 = self.offers_http2.get();
+        // The async build's synchronous `send` speaks HTTP/1.1: its HTTP/2 connections are
+        // tasks that outlive the call, which only the async `send` gives them.
+        options.http2 = self.offers_http2.get() && !cfg!(feature = "async-client");
         match block_on(self.client.send(&url, request, &options)) {
             Ok(response) => Ok(HttpsResponse::handle(response)),
             Err(err) => Err(wit_error(err)),

@@ -202,7 +202,7 @@ fn send_options(options: Option<RequestOptions>) -> SendOptions {
         connect_overrides: Vec::new(),
         redirects: None,
         proxy: None,
-        // HTTP/2 runs over the blocking ports only (src/http2/blocking.rs), not this build's.
+        // The wasi-http build is built without the feature `http2` (its size): HTTP/1.1.
         http2: false,
     }
 }
