@@ -11,12 +11,12 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, ensure};
-use verified_https_host::async_client::{AsyncClientInstance, AsyncRequest, AsyncRuntime};
-use verified_https_host::instance::get;
+use verified_https_host::async_client::{AsyncClientInstance, AsyncRuntime};
 use verified_https_host::{HostConfig, HostTrust};
 use verified_https_testkit::nginx::{Nginx, NginxSpec};
 use verified_https_testkit::pki::Leaf;
 
+use crate::fan_out::async_get;
 use crate::{Figure, SMALL_BODY, Settings, Target, Tools, figure, ratio};
 
 /// The workloads: one request at a time, and 8 in flight at a time.
@@ -185,20 +185,7 @@ fn component_gets(
     client
         .offer_http2(context, true)?
         .map_err(|e| anyhow::anyhow!("offer-http2: {e:?}"))?;
-    let requests = urls
-        .iter()
-        .map(|url| {
-            let request = get(url);
-            AsyncRequest {
-                method: request.method,
-                url: request.url,
-                headers: request.headers,
-                body: None,
-                options: request.options,
-                drop_body_after: None,
-            }
-        })
-        .collect();
+    let requests = urls.iter().map(|url| async_get(url)).collect();
     let started = Instant::now();
     let outcomes = client.send_in_flight(context, requests, in_flight)?;
     let seconds = started.elapsed().as_secs_f64();
