@@ -316,6 +316,32 @@ fn eight_requests_at_once_to_nginx_with_h2_share_one_connection() {
     }
 }
 
+#[test]
+fn with_two_in_flight_a_request_starts_only_when_one_has_ended_on_the_same_connection() {
+    let pki = Pki::new("h2-in-flight");
+    let server = h2_server(&pki, 1_000, Duration::from_millis(300), 0);
+    let (mut client, context) = h2_client(&pki);
+    let requests = (0..6).map(|_| get(server.port(), "/slow")).collect();
+    let outcomes = client
+        .send_in_flight(context, requests, 2)
+        .expect("no trap");
+    let mut heads: Vec<Duration> = outcomes
+        .iter()
+        .map(|outcome| {
+            let outcome = ok(outcome);
+            assert_eq!(outcome.body, body_for("/slow", 1_000));
+            outcome.head_after
+        })
+        .collect();
+    heads.sort();
+    // Two at a time, each answered after 300 ms: heads in pairs near 300, 600 and 900 ms.
+    assert!(heads[1] < Duration::from_millis(600), "{heads:?}");
+    assert!(heads[2] >= Duration::from_millis(600), "{heads:?}");
+    assert!(heads[4] >= Duration::from_millis(900), "{heads:?}");
+    assert!(heads[5] < Duration::from_millis(1_500), "{heads:?}");
+    assert_eq!(server.connections(), 1);
+}
+
 /// The error a request through the async build to a hostile server sending `frames` fails
 /// with.
 fn async_error_from(pki: &Pki, frames: Vec<u8>, read_timeout_ms: Option<u64>) -> ErrorCode {

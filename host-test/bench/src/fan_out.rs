@@ -135,20 +135,7 @@ fn component_fan_out(
     let context = client
         .default_context()?
         .map_err(|e| anyhow::anyhow!("create-default-context: {e:?}"))?;
-    let requests = urls
-        .iter()
-        .map(|url| {
-            let request = get(url);
-            AsyncRequest {
-                method: request.method,
-                url: request.url,
-                headers: request.headers,
-                body: None,
-                options: request.options,
-                drop_body_after: None,
-            }
-        })
-        .collect();
+    let requests = urls.iter().map(|url| async_get(url)).collect();
     let started = Instant::now();
     let outcomes = client.send_concurrently(context, requests)?;
     let millis = started.elapsed().as_secs_f64() * 1e3;
@@ -166,6 +153,20 @@ fn component_fan_out(
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((millis, outcomes))
+}
+
+/// A GET of `url` for the async build, with the synchronous client's default options
+/// ([`get`]), its body read to the end.
+pub(crate) fn async_get(url: &str) -> AsyncRequest {
+    let request = get(url);
+    AsyncRequest {
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: None,
+        options: request.options,
+        drop_body_after: None,
+    }
 }
 
 /// curl fetching every URL at once (`--parallel --parallel-max 64`), the whole process's time

@@ -8,6 +8,7 @@
 
 pub mod chart;
 mod fan_out;
+mod keep_alive_h2;
 pub mod wasi_http;
 
 use std::fmt::Write as _;
@@ -215,6 +216,8 @@ struct Servers {
     aes_choosing: TestServer,
     /// Debian's nginx with Debian's TLS settings (it picks AES-256-GCM), when installed.
     nginx: Option<Nginx>,
+    /// nginx with h2 for W4 over HTTP/2, when installed.
+    nginx_h2: Option<Nginx>,
     plain: TestServer,
     /// W8's upstream: each answer after 250 ms.
     delayed: TestServer,
@@ -256,6 +259,7 @@ impl Servers {
                 bulk(bulk_bytes),
             ),
             nginx: debian_nginx(&leaf, bulk_bytes, dir)?,
+            nginx_h2: keep_alive_h2::nginx(&leaf)?,
             plain: TestServer::http(closing(SMALL_BODY)),
             delayed: TestServer::start(config(None, false), fan_out::delayed()),
             slow_body: TestServer::start(config(None, false), fan_out::slow_body()),
@@ -518,6 +522,16 @@ pub fn run(settings: Settings, tools: Tools, log: &mut dyn FnMut(&str)) -> Resul
     if wanted("W4") {
         log("W4 keep-alive");
         figures.extend(keep_alive(&settings, &contenders, &servers)?);
+        if let Some(nginx) = &servers.nginx_h2 {
+            log("W4 keep-alive over h2 against nginx, through the async build");
+            figures.extend(keep_alive_h2::keep_alive_h2(
+                &settings,
+                &tools,
+                &servers.ca_pem,
+                &servers.root_der,
+                nginx,
+            )?);
+        }
     }
     if wanted("W5") {
         log("W5 bulk");
@@ -561,7 +575,8 @@ pub fn run(settings: Settings, tools: Tools, log: &mut dyn FnMut(&str)) -> Resul
     let _ = std::fs::remove_dir_all(&dir);
 
     let component_bytes = std::fs::metadata(&tools.component)?.len();
-    let targets = targets(&figures, component_bytes);
+    let mut targets = targets(&figures, component_bytes);
+    targets.extend(keep_alive_h2::targets(&figures));
     Ok(Report {
         settings,
         figures,
@@ -1214,7 +1229,7 @@ impl Report {
                 fig.workload
             };
             last = fig.workload;
-            let reference = [COMPONENT, HTTPS_GET]
+            let reference = [COMPONENT, HTTPS_GET, keep_alive_h2::ASYNC_H2]
                 .iter()
                 .find_map(|c| find(&self.figures, fig.workload, c))
                 .filter(|r| r.contender != fig.contender && !fig.workload.starts_with("W6"));

@@ -280,6 +280,21 @@ impl AsyncClientInstance {
         context: ResourceAny,
         requests: Vec<AsyncRequest>,
     ) -> Result<Vec<Result<AsyncOutcome, AsyncFailure>>> {
+        let everything = requests.len().max(1);
+        self.send_in_flight(context, requests, everything)
+    }
+
+    /// Sends the requests through `context` with at most `in_flight` under way at a time
+    /// (curl's `--parallel-max`: the next starts as soon as one ends; 1 sends them one after
+    /// another), all in one run of the store, each body read from its stream as it arrives;
+    /// what each gave, in order.
+    pub fn send_in_flight(
+        &mut self,
+        context: ResourceAny,
+        requests: Vec<AsyncRequest>,
+        in_flight: usize,
+    ) -> Result<Vec<Result<AsyncOutcome, AsyncFailure>>> {
+        use futures::StreamExt as _;
         let AsyncClientInstance {
             tokio,
             store,
@@ -291,8 +306,22 @@ impl AsyncClientInstance {
         let outcomes = tokio.block_on(store.run_concurrent(async |accessor| {
             let runs = requests
                 .into_iter()
-                .map(|request| one_request(accessor, api, context, request, started));
-            futures::future::join_all(runs).await
+                .enumerate()
+                .map(|(i, request)| async move {
+                    (
+                        i,
+                        one_request(accessor, api, context, request, started).await,
+                    )
+                });
+            let mut ended: Vec<_> = futures::stream::iter(runs)
+                .buffer_unordered(in_flight.max(1))
+                .collect()
+                .await;
+            ended.sort_by_key(|(i, _)| *i);
+            ended
+                .into_iter()
+                .map(|(_, outcome)| outcome)
+                .collect::<Vec<_>>()
         }))?;
         outcomes.into_iter().collect()
     }
