@@ -26,9 +26,15 @@ use crate::http1::{Body, Request, ResponseHead};
 use crate::limits::{Limits, clamp};
 use crate::target::Target;
 
-/// The flow-control window the client announces, for each stream and for the connection:
-/// the most body bytes a server may send ahead of the reader (64 KiB).
+/// The flow-control window the client announces for each stream: the most body bytes a
+/// server may send on one stream ahead of its reader (64 KiB).
 pub const WINDOW_BYTES: u32 = 64 * 1024;
+
+/// The window the client announces for the whole connection: sixteen streams' windows
+/// (1 MiB), so that the streams of a shared connection do not wait on one another's readers
+/// (with a connection window of one stream's, W4 over h2 slowed by half after a few hundred
+/// requests), while each stream still holds at most [`WINDOW_BYTES`] unread.
+pub const CONNECTION_WINDOW_BYTES: u32 = 16 * WINDOW_BYTES;
 
 /// How many times the header section limit h2 itself enforces on a decoded header list is
 /// the context's: h2 stops an HPACK bomb at that size, and the exact limit is checked on the
@@ -39,8 +45,8 @@ const DECODED_HEADER_SLACK: usize = 4;
 pub type Http2Connection<S> = Connection<Guarded<S>, Bytes>;
 
 /// Opens HTTP/2 over `io` (after TLS agreed `h2`): the preface and the client's SETTINGS:
-/// no push, no streams from the server, frames up to [`MAX_FRAME_BYTES`], windows of
-/// [`WINDOW_BYTES`], and a header list bounded by `limits`. `failures` keeps the core's
+/// no push, no streams from the server, frames up to [`MAX_FRAME_BYTES`], stream windows of
+/// [`WINDOW_BYTES`] and a connection window of [`CONNECTION_WINDOW_BYTES`], and a header list bounded by `limits`. `failures` keeps the core's
 /// error of a failed read or write (the stream under `io` shares it), for every later step.
 pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     io: S,
@@ -55,7 +61,7 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         .max_concurrent_streams(0)
         .max_frame_size(MAX_FRAME_BYTES)
         .initial_window_size(WINDOW_BYTES)
-        .initial_connection_window_size(WINDOW_BYTES)
+        .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
         .max_header_list_size(clamp(decoded_header_bytes))
         .handshake(Guarded::new(io, FrameGuard::new(limits), failures.clone()))
         .await
