@@ -39,13 +39,8 @@ pub(super) fn run(args: &Args) -> Result<(), Failure> {
     // The unverified context takes no options: its body limit is applied here.
     let host_body_limit = choice.host_body_limit(args.max_filesize);
     let context = open_context(args, &mut client, &choice, tls)?;
-    if verbose && request_is_https(args) {
-        let offered = if args.http2 {
-            "h2,http/1.1"
-        } else {
-            "http/1.1"
-        };
-        eprintln!("* ALPN: offering {offered}");
+    if verbose && is_https(&args.url) {
+        report_alpn_offer(args.http2);
     }
 
     let mut request = build_request(args)?;
@@ -86,11 +81,16 @@ pub(super) fn run(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Whether the URL asked for is https (ALPN is offered only there).
-pub(super) fn request_is_https(args: &Args) -> bool {
-    args.url
-        .get(..8)
+/// Whether `url` is https (ALPN is offered only there).
+pub(super) fn is_https(url: &str) -> bool {
+    url.get(..8)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
+/// `-v`'s line on the protocols offered by ALPN: `h2` too with `--http2`.
+pub(super) fn report_alpn_offer(http2: bool) {
+    let offered = if http2 { "h2,http/1.1" } else { "http/1.1" };
+    eprintln!("* ALPN: offering {offered}");
 }
 
 /// The proxy URL without its password, for `-v`.

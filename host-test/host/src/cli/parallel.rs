@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::context::{host_config, open_context};
-use super::fetch::request_is_https;
+use super::fetch::{is_https, report_alpn_offer};
 use super::{Args, Failure, build_request, exit, tls_options, trust_choice};
 use crate::ErrorCode;
 use crate::async_client::{
@@ -63,19 +63,8 @@ pub(super) fn run(args: &Args) -> Result<(), Failure> {
         }
     }
     if verbose {
-        let offered = if args.http2 {
-            "h2,http/1.1"
-        } else {
-            "http/1.1"
-        };
-        let https = urls.iter().any(|url| {
-            request_is_https(&Args {
-                url: (*url).clone(),
-                ..args.clone()
-            })
-        });
-        if https {
-            eprintln!("* ALPN: offering {offered}");
+        if urls.iter().any(|url| is_https(url)) {
+            report_alpn_offer(args.http2);
         }
         eprintln!(
             "* {} transfers at once, through one instance and one context",
