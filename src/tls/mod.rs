@@ -5,7 +5,8 @@
 //! - `simd_suites`: the ChaCha20-Poly1305 and AES-GCM suites over the SIMD crates, which
 //!   [`provider`] takes inside wasm in place of ring's, their records framed by `record_aead`,
 //!   their key schedule over ring's digests (`ring_key_schedule`);
-//! - [`lent`]: the same suites, groups and algorithms with their math lent by the host;
+//! - [`lent`]: the same suites, groups and algorithms with their math lent by the host, their
+//!   records framed by `record_aead` too;
 //! - [`verifier`]: webpki's verifier, naming a lone self-signed certificate and remembering
 //!   verified chains ([`verified_chains`]);
 //! - [`danger`]: the verifier that skips chain and name checks (the unverified context only);
@@ -26,7 +27,6 @@ pub mod lent;
 pub mod pins;
 pub mod policy;
 pub mod provider;
-#[cfg(any(test, all(target_arch = "wasm32", not(feature = "host-crypto"))))]
 mod record_aead;
 mod resumption;
 #[cfg(any(test, all(target_arch = "wasm32", not(feature = "host-crypto"))))]

@@ -1,11 +1,9 @@
-//! Record protection over any AEAD that seals and opens in place with a 96-bit nonce and a
-//! 16-byte tag: the record layouts of RFC 8446 section 5.2 (TLS 1.3), RFC 7905 (ChaCha20-Poly1305
-//! in TLS 1.2: the nonce is the IV XOR the sequence number) and RFC 5288 (AES-GCM in TLS 1.2: a
-//! 4-byte salt and an explicit 8-byte nonce carried in each record), as rustls's ring provider
-//! builds them, written once for every AEAD [`RecordAead`] describes. `simd_suites` gives it
-//! the component's own SIMD AEADs.
-
-use std::marker::PhantomData;
+//! Record protection over any AEAD with a 96-bit nonce and a 16-byte tag: the record layouts
+//! of RFC 8446 section 5.2 (TLS 1.3), RFC 7905 (ChaCha20-Poly1305 in TLS 1.2: the nonce is the
+//! IV XOR the sequence number) and RFC 5288 (AES-GCM in TLS 1.2: a 4-byte salt and an explicit
+//! 8-byte nonce carried in each record), as rustls's ring provider builds them, written once
+//! for every AEAD [`RecordAead`] describes. `simd_suites` gives it the component's own SIMD
+//! AEADs, and [`super::lent`] the AEADs a host lends.
 
 use rustls::crypto::cipher::{
     AeadKey, InboundOpaqueMessage, InboundPlainMessage, Iv, KeyBlockShape, MessageDecrypter,
@@ -33,20 +31,27 @@ pub(crate) enum Tls12Nonce {
     Explicit,
 }
 
-/// An AEAD that seals and opens in place: what the record layouts need of it.
+/// An AEAD algorithm: what the record layouts need to know of it, and its keys.
 pub(crate) trait RecordAead: Send + Sync + 'static {
-    /// Bytes in a key.
-    const KEY_LEN: usize;
-    /// Its TLS 1.2 record layout.
-    const TLS12_NONCE: Tls12Nonce;
+    /// A key of this algorithm.
+    type Key: RecordKey;
 
-    /// The key of `key`'s bytes (always [`Self::KEY_LEN`] of them: the suites' key lengths and
+    /// Bytes in a key.
+    fn key_len(&self) -> usize;
+
+    /// Its TLS 1.2 record layout.
+    fn tls12_nonce(&self) -> Tls12Nonce;
+
+    /// The key of `key`'s bytes (always [`Self::key_len`] of them: the suites' key lengths and
     /// key block shapes ask for that).
-    fn with_key(key: &AeadKey) -> Self;
+    fn key(&self, key: &AeadKey) -> Self::Key;
 
     /// The traffic secrets of a key and IV, named by the algorithm.
-    fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets;
+    fn secrets(&self, key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets;
+}
 
+/// A key that seals and opens records in place.
+pub(crate) trait RecordKey: Send + Sync + 'static {
     /// Encrypts `in_out` in place and returns the tag over `aad` and the ciphertext.
     fn seal_in_place(
         &self,
@@ -55,44 +60,44 @@ pub(crate) trait RecordAead: Send + Sync + 'static {
         in_out: &mut [u8],
     ) -> Result<[u8; TAG_LEN], Error>;
 
-    /// Checks `tag`, then decrypts `in_out` in place; a mismatch is
+    /// Checks the tag at the end of `payload` (the ciphertext, then its tag), then decrypts
+    /// the ciphertext in place, and returns its length; a mismatch is
     /// [`Error::DecryptError`].
     fn open_in_place(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
-        in_out: &mut [u8],
-        tag: &[u8; TAG_LEN],
-    ) -> Result<(), Error>;
+        payload: &mut [u8],
+    ) -> Result<usize, Error>;
 }
 
 /// Record protection for TLS 1.3 and 1.2 over the AEAD `A`, as rustls's suites take it.
-pub(crate) struct InPlace<A>(PhantomData<fn() -> A>);
+pub(crate) struct InPlace<A>(A);
 
 impl<A> InPlace<A> {
-    /// The record protection of `A` (a constant, for `'static` suites).
-    pub(crate) const fn new() -> Self {
-        InPlace(PhantomData)
+    /// The record protection of `aead` (a constant, for `'static` suites, where `A` allows).
+    pub(crate) const fn new(aead: A) -> Self {
+        InPlace(aead)
     }
 }
 
 impl<A: RecordAead> Tls13AeadAlgorithm for InPlace<A> {
     fn encrypter(&self, key: AeadKey, iv: Iv) -> Box<dyn MessageEncrypter> {
         Box::new(Tls13Encrypter {
-            key: A::with_key(&key),
+            key: self.0.key(&key),
             iv,
         })
     }
 
     fn decrypter(&self, key: AeadKey, iv: Iv) -> Box<dyn MessageDecrypter> {
         Box::new(Tls13Decrypter {
-            key: A::with_key(&key),
+            key: self.0.key(&key),
             iv,
         })
     }
 
     fn key_len(&self) -> usize {
-        A::KEY_LEN
+        self.0.key_len()
     }
 
     fn extract_keys(
@@ -100,14 +105,14 @@ impl<A: RecordAead> Tls13AeadAlgorithm for InPlace<A> {
         key: AeadKey,
         iv: Iv,
     ) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
-        Ok(A::secrets(key, iv))
+        Ok(self.0.secrets(key, iv))
     }
 }
 
 impl<A: RecordAead> Tls12AeadAlgorithm for InPlace<A> {
     fn encrypter(&self, key: AeadKey, iv: &[u8], explicit: &[u8]) -> Box<dyn MessageEncrypter> {
-        let key = A::with_key(&key);
-        match A::TLS12_NONCE {
+        let key = self.0.key(&key);
+        match self.0.tls12_nonce() {
             Tls12Nonce::Xored => Box::new(Tls12Encrypter {
                 key,
                 iv: Iv::copy(iv),
@@ -120,8 +125,8 @@ impl<A: RecordAead> Tls12AeadAlgorithm for InPlace<A> {
     }
 
     fn decrypter(&self, key: AeadKey, iv: &[u8]) -> Box<dyn MessageDecrypter> {
-        let key = A::with_key(&key);
-        match A::TLS12_NONCE {
+        let key = self.0.key(&key);
+        match self.0.tls12_nonce() {
             Tls12Nonce::Xored => Box::new(Tls12Decrypter {
                 key,
                 iv: Iv::copy(iv),
@@ -135,14 +140,14 @@ impl<A: RecordAead> Tls12AeadAlgorithm for InPlace<A> {
     }
 
     fn key_block_shape(&self) -> KeyBlockShape {
-        match A::TLS12_NONCE {
+        match self.0.tls12_nonce() {
             Tls12Nonce::Xored => KeyBlockShape {
-                enc_key_len: A::KEY_LEN,
+                enc_key_len: self.0.key_len(),
                 fixed_iv_len: NONCE_LEN,
                 explicit_nonce_len: 0,
             },
             Tls12Nonce::Explicit => KeyBlockShape {
-                enc_key_len: A::KEY_LEN,
+                enc_key_len: self.0.key_len(),
                 fixed_iv_len: GCM_SALT_LEN,
                 explicit_nonce_len: GCM_EXPLICIT_NONCE_LEN,
             },
@@ -155,11 +160,11 @@ impl<A: RecordAead> Tls12AeadAlgorithm for InPlace<A> {
         iv: &[u8],
         explicit: &[u8],
     ) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
-        let iv = match A::TLS12_NONCE {
+        let iv = match self.0.tls12_nonce() {
             Tls12Nonce::Xored => Iv::copy(iv),
             Tls12Nonce::Explicit => gcm_iv(iv, explicit),
         };
-        Ok(A::secrets(key, iv))
+        Ok(self.0.secrets(key, iv))
     }
 }
 
@@ -172,8 +177,8 @@ fn gcm_iv(salt: &[u8], explicit: &[u8]) -> Iv {
 }
 
 /// Seals `payload[from..]` in place and appends the tag.
-fn seal<A: RecordAead>(
-    key: &A,
+fn seal<K: RecordKey>(
+    key: &K,
     nonce: Nonce,
     aad: &[u8],
     payload: &mut PrefixedPayload,
@@ -184,30 +189,13 @@ fn seal<A: RecordAead>(
     Ok(())
 }
 
-/// Opens `payload` (ciphertext then tag) in place: the plaintext's length.
-fn open<A: RecordAead>(
-    key: &A,
-    nonce: &[u8; NONCE_LEN],
-    aad: &[u8],
-    payload: &mut [u8],
-) -> Result<usize, Error> {
-    let plain_len = payload
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(Error::DecryptError)?;
-    let (ciphertext, tag) = payload.split_at_mut(plain_len);
-    let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| Error::DecryptError)?;
-    key.open_in_place(nonce, aad, ciphertext, tag)?;
-    Ok(plain_len)
-}
-
 /// TLS 1.3 records out: the plaintext and its content type, sealed.
-struct Tls13Encrypter<A> {
-    key: A,
+struct Tls13Encrypter<K> {
+    key: K,
     iv: Iv,
 }
 
-impl<A: RecordAead> MessageEncrypter for Tls13Encrypter<A> {
+impl<K: RecordKey> MessageEncrypter for Tls13Encrypter<K> {
     fn encrypt(
         &mut self,
         msg: OutboundPlainMessage<'_>,
@@ -233,12 +221,12 @@ impl<A: RecordAead> MessageEncrypter for Tls13Encrypter<A> {
 }
 
 /// TLS 1.3 records in: opened, the padding and content type taken off.
-struct Tls13Decrypter<A> {
-    key: A,
+struct Tls13Decrypter<K> {
+    key: K,
     iv: Iv,
 }
 
-impl<A: RecordAead> MessageDecrypter for Tls13Decrypter<A> {
+impl<K: RecordKey> MessageDecrypter for Tls13Decrypter<K> {
     fn decrypt<'a>(
         &mut self,
         mut msg: InboundOpaqueMessage<'a>,
@@ -246,19 +234,21 @@ impl<A: RecordAead> MessageDecrypter for Tls13Decrypter<A> {
     ) -> Result<InboundPlainMessage<'a>, Error> {
         let payload = &mut msg.payload;
         let aad = make_tls13_aad(payload.len());
-        let plain_len = open(&self.key, &Nonce::new(&self.iv, seq).0, &aad, payload)?;
+        let plain_len = self
+            .key
+            .open_in_place(&Nonce::new(&self.iv, seq).0, &aad, payload)?;
         payload.truncate(plain_len);
         msg.into_tls13_unpadded_message()
     }
 }
 
 /// TLS 1.2 records out whose nonce is the IV XOR the sequence number (RFC 7905).
-struct Tls12Encrypter<A> {
-    key: A,
+struct Tls12Encrypter<K> {
+    key: K,
     iv: Iv,
 }
 
-impl<A: RecordAead> MessageEncrypter for Tls12Encrypter<A> {
+impl<K: RecordKey> MessageEncrypter for Tls12Encrypter<K> {
     fn encrypt(
         &mut self,
         msg: OutboundPlainMessage<'_>,
@@ -278,12 +268,12 @@ impl<A: RecordAead> MessageEncrypter for Tls12Encrypter<A> {
 }
 
 /// TLS 1.2 records in whose nonce is the IV XOR the sequence number.
-struct Tls12Decrypter<A> {
-    key: A,
+struct Tls12Decrypter<K> {
+    key: K,
     iv: Iv,
 }
 
-impl<A: RecordAead> MessageDecrypter for Tls12Decrypter<A> {
+impl<K: RecordKey> MessageDecrypter for Tls12Decrypter<K> {
     fn decrypt<'a>(
         &mut self,
         mut msg: InboundOpaqueMessage<'a>,
@@ -295,7 +285,8 @@ impl<A: RecordAead> MessageDecrypter for Tls12Decrypter<A> {
             .checked_sub(TAG_LEN)
             .ok_or(Error::DecryptError)?;
         let aad = make_tls12_aad(seq, msg.typ, msg.version, plain_len);
-        open(&self.key, &Nonce::new(&self.iv, seq).0, &aad, payload)?;
+        self.key
+            .open_in_place(&Nonce::new(&self.iv, seq).0, &aad, payload)?;
         if plain_len > MAX_FRAGMENT_LEN {
             return Err(Error::PeerSentOversizedRecord);
         }
@@ -305,12 +296,12 @@ impl<A: RecordAead> MessageDecrypter for Tls12Decrypter<A> {
 }
 
 /// TLS 1.2 AES-GCM records out: the explicit nonce, then the sealed payload (RFC 5288).
-struct Tls12GcmEncrypter<A> {
-    key: A,
+struct Tls12GcmEncrypter<K> {
+    key: K,
     iv: Iv,
 }
 
-impl<A: RecordAead> MessageEncrypter for Tls12GcmEncrypter<A> {
+impl<K: RecordKey> MessageEncrypter for Tls12GcmEncrypter<K> {
     fn encrypt(
         &mut self,
         msg: OutboundPlainMessage<'_>,
@@ -332,12 +323,12 @@ impl<A: RecordAead> MessageEncrypter for Tls12GcmEncrypter<A> {
 }
 
 /// TLS 1.2 AES-GCM records in: the nonce from the salt and the record's explicit part.
-struct Tls12GcmDecrypter<A> {
-    key: A,
+struct Tls12GcmDecrypter<K> {
+    key: K,
     salt: [u8; GCM_SALT_LEN],
 }
 
-impl<A: RecordAead> MessageDecrypter for Tls12GcmDecrypter<A> {
+impl<K: RecordKey> MessageDecrypter for Tls12GcmDecrypter<K> {
     fn decrypt<'a>(
         &mut self,
         mut msg: InboundOpaqueMessage<'a>,
@@ -352,12 +343,8 @@ impl<A: RecordAead> MessageDecrypter for Tls12GcmDecrypter<A> {
         nonce[..GCM_SALT_LEN].copy_from_slice(&self.salt);
         nonce[GCM_SALT_LEN..].copy_from_slice(&payload[..GCM_EXPLICIT_NONCE_LEN]);
         let aad = make_tls12_aad(seq, msg.typ, msg.version, plain_len);
-        open(
-            &self.key,
-            &nonce,
-            &aad,
-            &mut payload[GCM_EXPLICIT_NONCE_LEN..],
-        )?;
+        self.key
+            .open_in_place(&nonce, &aad, &mut payload[GCM_EXPLICIT_NONCE_LEN..])?;
         if plain_len > MAX_FRAGMENT_LEN {
             return Err(Error::PeerSentOversizedRecord);
         }

@@ -17,7 +17,7 @@ use rustls::{
     Tls12CipherSuite, Tls13CipherSuite,
 };
 
-use super::record_aead::{InPlace, RecordAead, TAG_LEN, Tls12Nonce};
+use super::record_aead::{InPlace, RecordAead, RecordKey, TAG_LEN, Tls12Nonce};
 use super::ring_key_schedule;
 
 /// The suites of ring's provider, in the client's order (TLS 1.3 first, ChaCha20-Poly1305
@@ -41,11 +41,11 @@ pub(crate) fn simd_suites() -> Vec<SupportedCipherSuite> {
 }
 
 /// Record protection of each AEAD (constants: rustls wants `'static` algorithms).
-static CHACHA20_POLY1305: InPlace<ChaCha20Poly1305> = InPlace::new();
+static CHACHA20_POLY1305: InPlace<SimdChaCha20Poly1305> = InPlace::new(SimdChaCha20Poly1305);
 /// AES-128-GCM's record protection.
-static AES_128_GCM: InPlace<Aes128Gcm> = InPlace::new();
+static AES_128_GCM: InPlace<SimdAes128Gcm> = InPlace::new(SimdAes128Gcm);
 /// AES-256-GCM's record protection.
-static AES_256_GCM: InPlace<Aes256Gcm> = InPlace::new();
+static AES_256_GCM: InPlace<SimdAes256Gcm> = InPlace::new(SimdAes256Gcm);
 
 /// The TLS 1.2 signature schemes of an ECDSA suite, as rustls's ring provider lists them.
 static TLS12_ECDSA_SCHEMES: &[SignatureScheme] = &[
@@ -170,6 +170,18 @@ tls12_suite!(
     AES_128_GCM
 );
 
+/// `payload`'s ciphertext and the tag after it; a payload shorter than a tag is
+/// [`Error::DecryptError`].
+fn split_tag(payload: &mut [u8]) -> Result<(&mut [u8], &[u8; TAG_LEN]), Error> {
+    let plain_len = payload
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(Error::DecryptError)?;
+    let (ciphertext, tag) = payload.split_at_mut(plain_len);
+    let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| Error::DecryptError)?;
+    Ok((ciphertext, tag))
+}
+
 /// The first `N` bytes of rustls's key (which has exactly the suite's key length).
 fn key_bytes<const N: usize>(key: &AeadKey) -> [u8; N] {
     let mut bytes = [0u8; N];
@@ -177,18 +189,30 @@ fn key_bytes<const N: usize>(key: &AeadKey) -> [u8; N] {
     bytes
 }
 
-impl RecordAead for ChaCha20Poly1305 {
-    const KEY_LEN: usize = chacha20_poly1305_simd::KEY_LEN;
-    const TLS12_NONCE: Tls12Nonce = Tls12Nonce::Xored;
+/// ChaCha20-Poly1305 over `chacha20-poly1305-simd`.
+struct SimdChaCha20Poly1305;
 
-    fn with_key(key: &AeadKey) -> Self {
+impl RecordAead for SimdChaCha20Poly1305 {
+    type Key = ChaCha20Poly1305;
+
+    fn key_len(&self) -> usize {
+        chacha20_poly1305_simd::KEY_LEN
+    }
+
+    fn tls12_nonce(&self) -> Tls12Nonce {
+        Tls12Nonce::Xored
+    }
+
+    fn key(&self, key: &AeadKey) -> ChaCha20Poly1305 {
         ChaCha20Poly1305::new(&key_bytes(key))
     }
 
-    fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+    fn secrets(&self, key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
         ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv }
     }
+}
 
+impl RecordKey for ChaCha20Poly1305 {
     fn seal_in_place(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -202,64 +226,72 @@ impl RecordAead for ChaCha20Poly1305 {
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
-        in_out: &mut [u8],
-        tag: &[u8; TAG_LEN],
-    ) -> Result<(), Error> {
-        ChaCha20Poly1305::open_in_place(self, nonce, aad, in_out, tag)
-            .map_err(|_| Error::DecryptError)
+        payload: &mut [u8],
+    ) -> Result<usize, Error> {
+        let (ciphertext, tag) = split_tag(payload)?;
+        ChaCha20Poly1305::open_in_place(self, nonce, aad, ciphertext, tag)
+            .map_err(|_| Error::DecryptError)?;
+        Ok(ciphertext.len())
     }
 }
 
-/// `aes-gcm-simd` with a 128-bit key.
-struct Aes128Gcm(AesGcm);
+/// AES-128-GCM over `aes-gcm-simd`.
+struct SimdAes128Gcm;
 
-/// `aes-gcm-simd` with a 256-bit key.
-struct Aes256Gcm(AesGcm);
+/// AES-256-GCM over `aes-gcm-simd`.
+struct SimdAes256Gcm;
 
 /// The [`RecordAead`] of an AES-GCM key size: only the key length, the constructor and the
 /// secrets' name differ.
 macro_rules! aes_gcm_record_aead {
     ($name:ident, $key_len:literal, $new:ident, $secrets:ident) => {
         impl RecordAead for $name {
-            const KEY_LEN: usize = $key_len;
-            const TLS12_NONCE: Tls12Nonce = Tls12Nonce::Explicit;
+            type Key = AesGcm;
 
-            fn with_key(key: &AeadKey) -> Self {
-                $name(AesGcm::$new(&key_bytes(key)))
+            fn key_len(&self) -> usize {
+                $key_len
             }
 
-            fn secrets(key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+            fn tls12_nonce(&self) -> Tls12Nonce {
+                Tls12Nonce::Explicit
+            }
+
+            fn key(&self, key: &AeadKey) -> AesGcm {
+                AesGcm::$new(&key_bytes(key))
+            }
+
+            fn secrets(&self, key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
                 ConnectionTrafficSecrets::$secrets { key, iv }
-            }
-
-            fn seal_in_place(
-                &self,
-                nonce: &[u8; NONCE_LEN],
-                aad: &[u8],
-                in_out: &mut [u8],
-            ) -> Result<[u8; TAG_LEN], Error> {
-                self.0
-                    .seal_in_place(nonce, aad, in_out)
-                    .map_err(|_| Error::EncryptError)
-            }
-
-            fn open_in_place(
-                &self,
-                nonce: &[u8; NONCE_LEN],
-                aad: &[u8],
-                in_out: &mut [u8],
-                tag: &[u8; TAG_LEN],
-            ) -> Result<(), Error> {
-                self.0
-                    .open_in_place(nonce, aad, in_out, tag)
-                    .map_err(|_| Error::DecryptError)
             }
         }
     };
 }
 
-aes_gcm_record_aead!(Aes128Gcm, 16, new_128, Aes128Gcm);
-aes_gcm_record_aead!(Aes256Gcm, 32, new_256, Aes256Gcm);
+aes_gcm_record_aead!(SimdAes128Gcm, 16, new_128, Aes128Gcm);
+aes_gcm_record_aead!(SimdAes256Gcm, 32, new_256, Aes256Gcm);
+
+impl RecordKey for AesGcm {
+    fn seal_in_place(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
+        AesGcm::seal_in_place(self, nonce, aad, in_out).map_err(|_| Error::EncryptError)
+    }
+
+    fn open_in_place(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        payload: &mut [u8],
+    ) -> Result<usize, Error> {
+        let (ciphertext, tag) = split_tag(payload)?;
+        AesGcm::open_in_place(self, nonce, aad, ciphertext, tag)
+            .map_err(|_| Error::DecryptError)?;
+        Ok(ciphertext.len())
+    }
+}
 
 #[cfg(test)]
 mod tests {
