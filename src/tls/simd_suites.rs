@@ -212,29 +212,6 @@ impl RecordAead for SimdChaCha20Poly1305 {
     }
 }
 
-impl RecordKey for ChaCha20Poly1305 {
-    fn seal_in_place(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        in_out: &mut [u8],
-    ) -> Result<[u8; TAG_LEN], Error> {
-        ChaCha20Poly1305::seal_in_place(self, nonce, aad, in_out).map_err(|_| Error::EncryptError)
-    }
-
-    fn open_in_place(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        payload: &mut [u8],
-    ) -> Result<usize, Error> {
-        let (ciphertext, tag) = split_tag(payload)?;
-        ChaCha20Poly1305::open_in_place(self, nonce, aad, ciphertext, tag)
-            .map_err(|_| Error::DecryptError)?;
-        Ok(ciphertext.len())
-    }
-}
-
 /// AES-128-GCM over `aes-gcm-simd`.
 struct SimdAes128Gcm;
 
@@ -270,28 +247,37 @@ macro_rules! aes_gcm_record_aead {
 aes_gcm_record_aead!(SimdAes128Gcm, 16, new_128, Aes128Gcm);
 aes_gcm_record_aead!(SimdAes256Gcm, 32, new_256, Aes256Gcm);
 
-impl RecordKey for AesGcm {
-    fn seal_in_place(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        in_out: &mut [u8],
-    ) -> Result<[u8; TAG_LEN], Error> {
-        AesGcm::seal_in_place(self, nonce, aad, in_out).map_err(|_| Error::EncryptError)
-    }
+/// The [`RecordKey`] of a SIMD crate's key: both crates seal and open in place with the same
+/// signatures (the tag apart from the ciphertext), so only the type differs.
+macro_rules! simd_record_key {
+    ($key:ty) => {
+        impl RecordKey for $key {
+            fn seal_in_place(
+                &self,
+                nonce: &[u8; NONCE_LEN],
+                aad: &[u8],
+                in_out: &mut [u8],
+            ) -> Result<[u8; TAG_LEN], Error> {
+                <$key>::seal_in_place(self, nonce, aad, in_out).map_err(|_| Error::EncryptError)
+            }
 
-    fn open_in_place(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        payload: &mut [u8],
-    ) -> Result<usize, Error> {
-        let (ciphertext, tag) = split_tag(payload)?;
-        AesGcm::open_in_place(self, nonce, aad, ciphertext, tag)
-            .map_err(|_| Error::DecryptError)?;
-        Ok(ciphertext.len())
-    }
+            fn open_in_place(
+                &self,
+                nonce: &[u8; NONCE_LEN],
+                aad: &[u8],
+                payload: &mut [u8],
+            ) -> Result<usize, Error> {
+                let (ciphertext, tag) = split_tag(payload)?;
+                <$key>::open_in_place(self, nonce, aad, ciphertext, tag)
+                    .map_err(|_| Error::DecryptError)?;
+                Ok(ciphertext.len())
+            }
+        }
+    };
 }
+
+simd_record_key!(ChaCha20Poly1305);
+simd_record_key!(AesGcm);
 
 #[cfg(test)]
 mod tests {
