@@ -105,6 +105,7 @@ guests: setup
 	$(OPTIMIZE) target/$(TARGET)/release/ring-raw.wasm target/guests/ring-raw.wasm
 	$(OPTIMIZE) target/$(TARGET)/release/wasi-http-get.wasm target/guests/wasi-http-get.wasm
 	cp target/$(TARGET)/release/runaway.wasm target/guests/runaway.wasm
+	cp target/$(TARGET)/release/edge_function_wasi_http.wasm target/guests/edge-function-wasi-http.wasm
 
 ## compose: the client composed with each trust provider (wac plug), into target/composed/:
 ## self-contained components that import only wasi:*; and the edge function and the get-rs,
