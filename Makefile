@@ -255,9 +255,9 @@ wit-docs:
 
 ## bench: the benchmarks of docs/BENCHMARKS.md (about 5 minutes), written into that file;
 ## bench-quick: the same workloads, smaller (about a minute), printed only
-bench: component host guests curl node nginx
+bench: component host guests compose curl node nginx
 	./target/release/bench --write docs/BENCHMARKS.md
-bench-quick: component host guests curl node nginx
+bench-quick: component host guests compose curl node nginx
 	./target/release/bench --quick
 
 .PHONY: curl
