@@ -254,11 +254,12 @@ wit-docs:
 	  echo 'The `wasi:http` interfaces are the published WIT of wasi:http@0.3.0, vendored unchanged in `wit/wasi-http/deps/`.'; } > docs/WIT.md
 
 ## bench: the benchmarks of docs/BENCHMARKS.md (about 5 minutes), written into that file;
-## bench-quick: the same workloads, smaller (about a minute), printed only
+## bench-quick: the same workloads, smaller (about a minute), printed only; W7 adds a
+## `wasmtime serve` row when the stock CLI is installed (make wasmtime), and runs without it
 bench: component host guests compose curl node nginx
-	./target/release/bench --write docs/BENCHMARKS.md
+	WASMTIME_CLI=$(WASMTIME_CLI) ./target/release/bench --write docs/BENCHMARKS.md
 bench-quick: component host guests compose curl node nginx
-	./target/release/bench --quick
+	WASMTIME_CLI=$(WASMTIME_CLI) ./target/release/bench --quick
 
 .PHONY: curl
 curl:

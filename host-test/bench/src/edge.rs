@@ -11,11 +11,17 @@
 //!   its requests sent by the hooks of [`crate::wasi_http`] (rustls natively, trusting only
 //!   the bench CA).
 //!
+//! - when the stock wasmtime CLI is at hand (`WASMTIME_CLI`, as `make wasmtime` installs it),
+//!   `wasmtime serve` of the same composed edge function and trust directory: the same
+//!   component under another host, to show whether ours is the bottleneck.
+//!
 //! Every answer must be `200` with the upstream's exact body, and the upstream must have
 //! carried exactly one request on one new, unresumed TLS connection per answer. Before any
 //! timing, each contender is shown to refuse an upstream whose certificate another CA issued.
 
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -38,6 +44,8 @@ pub(crate) const WORKLOAD: &str =
 pub(crate) const EDGE_COMPONENT: &str = "edge function, client inside (edge host)";
 /// The `wasi:http` edge function: the host does TLS.
 pub(crate) const EDGE_WASI_HTTP: &str = "wasi:http edge function, host TLS (edge host)";
+/// Our edge function under the stock CLI.
+pub(crate) const EDGE_STOCK: &str = "edge function, client inside (wasmtime serve)";
 
 /// How many clients send requests at once, each on its own keep-alive connection.
 pub(crate) const CLIENTS: usize = 50;
@@ -56,6 +64,8 @@ pub struct EdgeGuests {
     pub edge_function: PathBuf,
     /// The `wasi:http` edge function (`target/guests/edge-function-wasi-http.wasm`).
     pub wasi_http_edge_function: PathBuf,
+    /// The stock wasmtime CLI, for the `wasmtime serve` row (none: the row is left out).
+    pub wasmtime_cli: Option<PathBuf>,
 }
 
 /// W7's figures: each contender's requests per second (medians over the rounds).
@@ -74,7 +84,7 @@ pub(crate) fn edge(
     let ours = EdgeHost::serve(
         &guests.edge_function,
         listen,
-        vec![(trust, GUEST_TRUST_DIR.into())],
+        vec![(trust.clone(), GUEST_TRUST_DIR.into())],
         InstanceLimits::default(),
     )
     .with_context(|| format!("serving {}", guests.edge_function.display()))?;
@@ -86,7 +96,15 @@ pub(crate) fn edge(
         http_host.outgoing_hooks(),
     )
     .with_context(|| format!("serving {}", guests.wasi_http_edge_function.display()))?;
-    let hosts = [&ours, &theirs];
+    let stock = match &guests.wasmtime_cli {
+        Some(cli) => Some(StockServe::start(cli, &guests.edge_function, &trust)?),
+        None => None,
+    };
+    let mut hosts = vec![
+        (EDGE_COMPONENT, ours.addr()),
+        (EDGE_WASI_HTTP, theirs.addr()),
+    ];
+    hosts.extend(stock.as_ref().map(|served| (EDGE_STOCK, served.addr)));
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -94,16 +112,18 @@ pub(crate) fn edge(
     let target = upstream.url("https", "127.0.0.1", "/w7");
     refuse_a_stranger(&runtime, &hosts)?;
     // Warm each host (its first instances, the upstream's first connections).
-    for host in hosts {
+    for &(_, host) in &hosts {
         runtime.block_on(load(host, &target, CLIENTS))?;
     }
 
-    let mut figures =
-        [EDGE_COMPONENT, EDGE_WASI_HTTP].map(|c| figure(WORKLOAD, c, "requests/s", true));
+    let mut figures: Vec<Figure> = hosts
+        .iter()
+        .map(|&(contender, _)| figure(WORKLOAD, contender, "requests/s", true))
+        .collect();
     let n = settings.edge_requests;
-    let mut handshakes = [0; 2];
+    let mut handshakes = vec![0; hosts.len()];
     for _ in 0..settings.rounds {
-        for (i, (fig, host)) in figures.iter_mut().zip(hosts).enumerate() {
+        for (i, (fig, &(_, host))) in figures.iter_mut().zip(&hosts).enumerate() {
             let (connections, requests, resumed) = (
                 upstream.connections(),
                 upstream.requests().len(),
@@ -125,23 +145,29 @@ pub(crate) fn edge(
             fig.samples.push(n as f64 / took.as_secs_f64());
         }
     }
-    let [mine, wasi_http] = &mut figures;
-    mine.note = format!(
-        "{} full TLS handshakes upstream, one per request, none resumed; chain verified inside \
-         each instance (trust-files: the bench CA only); another CA's upstream: 502",
-        handshakes[0]
-    );
-    wasi_http.note = format!(
-        "{} full TLS handshakes upstream, one per request, none resumed; verified by the host \
-         (rustls, the bench CA only); another CA's upstream: 502",
-        handshakes[1]
-    );
-    Ok(figures.into())
+    for (fig, handshakes) in figures.iter_mut().zip(handshakes) {
+        let verified = if fig.contender == EDGE_WASI_HTTP {
+            "verified by the host (rustls, the bench CA only)"
+        } else {
+            "chain verified inside each instance (trust-files: the bench CA only)"
+        };
+        fig.note = format!(
+            "{handshakes} full TLS handshakes upstream, one per request, none resumed; \
+             {verified}; another CA's upstream: 502"
+        );
+    }
+    if guests.wasmtime_cli.is_none() {
+        eprintln!("bench: WASMTIME_CLI is not set; W7 runs without the wasmtime serve row");
+    }
+    Ok(figures)
 }
 
 /// Each host must answer `502` for an upstream whose certificate another CA issued, and never
 /// relay its body.
-fn refuse_a_stranger(runtime: &tokio::runtime::Runtime, hosts: &[&EdgeHost]) -> Result<()> {
+fn refuse_a_stranger(
+    runtime: &tokio::runtime::Runtime,
+    hosts: &[(&str, SocketAddr)],
+) -> Result<()> {
     let stranger = TestServer::start(
         Some(server::bench_config(
             &Pki::new("w7 stranger").leaf(&LeafSpec::new(&["127.0.0.1"])),
@@ -151,14 +177,14 @@ fn refuse_a_stranger(runtime: &tokio::runtime::Runtime, hosts: &[&EdgeHost]) -> 
         crate::closing(b"must not be relayed"),
     );
     let url = stranger.url("https", "127.0.0.1", "/w7");
-    for host in hosts {
+    for &(contender, host) in hosts {
         let (status, body) = runtime.block_on(async {
             let mut client = Client::connect(host).await?;
             client.get(&url).await
         })?;
         ensure!(
             status == 502 && !body.windows(7).any(|w| w == b"relayed"),
-            "an upstream with another CA's certificate: status {status}, {}",
+            "{contender}, an upstream with another CA's certificate: status {status}, {}",
             String::from_utf8_lossy(&body)
         );
     }
@@ -168,7 +194,7 @@ fn refuse_a_stranger(runtime: &tokio::runtime::Runtime, hosts: &[&EdgeHost]) -> 
 /// Sends `count` requests for `upstream` to `host` from [`CLIENTS`] clients at once (each
 /// taking the next request while any is left); the time until the last answer ended. Every
 /// answer must be `200` with [`UPSTREAM_BODY`].
-async fn load(host: &EdgeHost, upstream: &str, count: usize) -> Result<Duration> {
+async fn load(host: SocketAddr, upstream: &str, count: usize) -> Result<Duration> {
     let left = Arc::new(AtomicUsize::new(count));
     let upstream: Arc<str> = upstream.into();
     let mut clients = Vec::with_capacity(CLIENTS);
@@ -207,8 +233,8 @@ struct Client {
 
 impl Client {
     /// Connects to `host` (its connection driven by a task of its own).
-    async fn connect(host: &EdgeHost) -> Result<Self> {
-        let tcp = tokio::net::TcpStream::connect(host.addr()).await?;
+    async fn connect(host: SocketAddr) -> Result<Self> {
+        let tcp = tokio::net::TcpStream::connect(host).await?;
         tcp.set_nodelay(true)?;
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
         tokio::spawn(connection);
@@ -231,5 +257,52 @@ impl Client {
             .map_err(|e| anyhow!("the answer's body: {e}"))?
             .to_bytes();
         Ok((status, body.to_vec()))
+    }
+}
+
+/// `wasmtime serve` of the composed edge function, its trust the directory of the bench CA;
+/// killed on drop.
+struct StockServe {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl StockServe {
+    /// `CLI serve -S cli -S inherit-network --dir TRUST::/etc/ssl/certs --addr ADDR COMPONENT`
+    /// on a free loopback port, once it accepts connections.
+    fn start(cli: &Path, component: &Path, trust: &Path) -> Result<Self> {
+        let addr = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?;
+        let child = Command::new(cli)
+            .args(["serve", "-S", "cli", "-S", "inherit-network", "--dir"])
+            .arg(format!("{}::{GUEST_TRUST_DIR}", trust.display()))
+            .arg("--addr")
+            .arg(addr.to_string())
+            .arg(component)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("running {} serve", cli.display()))?;
+        let mut served = StockServe { child, addr };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            if let Some(status) = served.child.try_wait()? {
+                bail!("{} serve exited: {status}", cli.display());
+            }
+            ensure!(
+                started.elapsed() < Duration::from_secs(60),
+                "{} serve never listened on {addr}",
+                cli.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(served)
+    }
+}
+
+impl Drop for StockServe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -1,7 +1,8 @@
 //! `make bench` / `make bench-quick`: runs the benchmarks of `verified_https_bench` and prints the
 //! Markdown table; `--write FILE` also puts it into FILE between the `bench:begin` and
 //! `bench:end` markers (docs/BENCHMARKS.md), with the machine, versions and date, and draws
-//! the ratios beside it (docs/bench-ratios.svg).
+//! the ratios beside it (docs/bench-ratios.svg). With `WASMTIME_CLI` naming the stock wasmtime
+//! CLI (as `make wasmtime` installs it), W7 also runs the edge function under `wasmtime serve`.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -67,6 +68,9 @@ fn run(args: Args) -> Result<()> {
         edge_guests: EdgeGuests {
             edge_function,
             wasi_http_edge_function: args.guests.join("edge-function-wasi-http.wasm"),
+            wasmtime_cli: std::env::var_os("WASMTIME_CLI")
+                .map(PathBuf::from)
+                .filter(|cli| cli.is_file()),
         },
     };
     for path in [
