@@ -51,7 +51,7 @@ pub(crate) const EDGE_STOCK: &str = "edge function, client inside (wasmtime serv
 pub(crate) const CLIENTS: usize = 50;
 
 /// The upstream's answer to every fetch.
-pub(crate) const UPSTREAM_BODY: &[u8] = b"w7 upstream: a small fixed body of 48 bytes ....\n";
+pub(crate) const UPSTREAM_BODY: &[u8] = b"w7 upstream: a small fixed body of 48 bytes ...\n";
 
 /// Where the trust-files provider inside the edge function looks for its PEM files.
 const GUEST_TRUST_DIR: &str = "/etc/ssl/certs";
