@@ -12,6 +12,8 @@ mod fan_out;
 mod keep_alive_h2;
 pub mod wasi_http;
 
+pub use edge::EdgeGuests;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,7 +36,6 @@ use verified_https_testkit::nginx::{Nginx, NginxSpec};
 use verified_https_testkit::pki::{Leaf, LeafSpec, Pki};
 use verified_https_testkit::server::{self, Ending, Handler, SeenRequest, TestServer};
 
-pub use crate::edge::EdgeGuests;
 use crate::wasi_http::{HttpHost, run_ok};
 
 /// How much work each workload does.
