@@ -15,6 +15,9 @@
 //!
 //! The bin `edge-host` serves a component from the command line; tests use [`EdgeHost`] on
 //! port 0. [`HttpState`] is the store data, shared with the benchmarks' `wasi:http` host.
+//! Outgoing `wasi:http` requests are refused ([`EdgeHost::serve`]) unless the embedder gives
+//! hooks that send them ([`EdgeHost::serve_with_hooks`]: the benchmarks' W7 serves a
+//! `wasi:http` edge function so, its host doing TLS).
 
 mod state;
 
