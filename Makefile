@@ -105,6 +105,7 @@ guests: setup
 	$(OPTIMIZE) target/$(TARGET)/release/ring-raw.wasm target/guests/ring-raw.wasm
 	$(OPTIMIZE) target/$(TARGET)/release/wasi-http-get.wasm target/guests/wasi-http-get.wasm
 	cp target/$(TARGET)/release/runaway.wasm target/guests/runaway.wasm
+	cp target/$(TARGET)/release/edge_function_wasi_http.wasm target/guests/edge-function-wasi-http.wasm
 
 ## compose: the client composed with each trust provider (wac plug), into target/composed/:
 ## self-contained components that import only wasi:*; and the edge function and the get-rs,
@@ -253,11 +254,12 @@ wit-docs:
 	  echo 'The `wasi:http` interfaces are the published WIT of wasi:http@0.3.0, vendored unchanged in `wit/wasi-http/deps/`.'; } > docs/WIT.md
 
 ## bench: the benchmarks of docs/BENCHMARKS.md (about 5 minutes), written into that file;
-## bench-quick: the same workloads, smaller (about a minute), printed only
-bench: component host guests curl node nginx
-	./target/release/bench --write docs/BENCHMARKS.md
-bench-quick: component host guests curl node nginx
-	./target/release/bench --quick
+## bench-quick: the same workloads, smaller (about a minute), printed only; W7 adds a
+## `wasmtime serve` row when the stock CLI is installed (make wasmtime), and runs without it
+bench: component host guests compose curl node nginx
+	WASMTIME_CLI=$(WASMTIME_CLI) ./target/release/bench --write docs/BENCHMARKS.md
+bench-quick: component host guests compose curl node nginx
+	WASMTIME_CLI=$(WASMTIME_CLI) ./target/release/bench --quick
 
 .PHONY: curl
 curl:

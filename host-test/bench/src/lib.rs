@@ -7,9 +7,12 @@
 //! [`chart`]'s SVG of the ratios; [`wasi_http`] is the wasmtime-wasi-http host the `wasi:http` contender runs under.
 
 pub mod chart;
+mod edge;
 mod fan_out;
 mod keep_alive_h2;
 pub mod wasi_http;
+
+pub use edge::EdgeGuests;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -50,6 +53,8 @@ pub struct Settings {
     pub bulk_mib: usize,
     /// Idle pooled connections held for W6.
     pub idle_connections: usize,
+    /// Requests through the edge function in each sample of W7.
+    pub edge_requests: usize,
     /// Only the workloads whose names start with one of these (all if empty).
     pub only: Vec<String>,
 }
@@ -66,6 +71,7 @@ impl Settings {
             // Two more are opened first: 32 in all, the pool's default total (src/client/pool.rs),
             // beyond which it drops the oldest and the second round would reconnect.
             idle_connections: 30,
+            edge_requests: 2000,
             only: Vec::new(),
         }
     }
@@ -79,6 +85,7 @@ impl Settings {
             requests: 200,
             bulk_mib: 32,
             idle_connections: 16,
+            edge_requests: 500,
             only: Vec::new(),
         }
     }
@@ -101,6 +108,8 @@ pub struct Tools {
     pub curl: PathBuf,
     /// The Node.js host (W5's Node rows), when `node` is installed.
     pub node_host: Option<NodeHost>,
+    /// The edge functions of W7.
+    pub edge_guests: EdgeGuests,
 }
 
 /// The Node.js host as the bench runs it: `node` and `host-test/node/bench.js`, which fetches
@@ -223,6 +232,8 @@ struct Servers {
     delayed: TestServer,
     /// W8's memory measure: 256 KiB bodies sent slowly.
     slow_body: TestServer,
+    /// W7's upstream: a small body, a new connection per request, no resumption.
+    edge_upstream: TestServer,
 }
 
 impl Servers {
@@ -263,6 +274,7 @@ impl Servers {
             plain: TestServer::http(closing(SMALL_BODY)),
             delayed: TestServer::start(config(None, false), fan_out::delayed()),
             slow_body: TestServer::start(config(None, false), fan_out::slow_body()),
+            edge_upstream: TestServer::start(config(None, false), closing(edge::UPSTREAM_BODY)),
         })
     }
 }
@@ -560,6 +572,17 @@ pub fn run(settings: Settings, tools: Tools, log: &mut dyn FnMut(&str)) -> Resul
     if wanted("W6") {
         log("W6 memory");
         figures.extend(memory(&settings, &contenders, &servers)?);
+    }
+    if wanted("W7") {
+        log("W7 edge function, an instance per request, 50 clients");
+        figures.extend(edge::edge(
+            &settings,
+            &tools.edge_guests,
+            &servers.ca_pem,
+            &servers.edge_upstream,
+            &contenders.http_host,
+            &dir,
+        )?);
     }
     if wanted("W8") {
         log("W8 fan-out through the async build");
@@ -1216,8 +1239,14 @@ impl Report {
         let s = &self.settings;
         let _ = writeln!(
             out,
-            "Settings: {} rounds; W1 {} runs per contender; W2/W3 {} connections; W4 {} requests; W5 {} MiB; W6 {} idle connections.\n",
-            s.rounds, s.cold_runs, s.handshakes, s.requests, s.bulk_mib, s.idle_connections
+            "Settings: {} rounds; W1 {} runs per contender; W2/W3 {} connections; W4 {} requests; W5 {} MiB; W6 {} idle connections; W7 {} requests per sample.\n",
+            s.rounds,
+            s.cold_runs,
+            s.handshakes,
+            s.requests,
+            s.bulk_mib,
+            s.idle_connections,
+            s.edge_requests
         );
         out.push_str("| Workload | Contender | Median | Min – max | Component ÷ this | Seen |\n");
         out.push_str("|---|---|---:|---:|---:|---|\n");
@@ -1229,10 +1258,15 @@ impl Report {
                 fig.workload
             };
             last = fig.workload;
-            let reference = [COMPONENT, HTTPS_GET, keep_alive_h2::ASYNC_H2]
-                .iter()
-                .find_map(|c| find(&self.figures, fig.workload, c))
-                .filter(|r| r.contender != fig.contender && !fig.workload.starts_with("W6"));
+            let reference = [
+                COMPONENT,
+                HTTPS_GET,
+                keep_alive_h2::ASYNC_H2,
+                edge::EDGE_COMPONENT,
+            ]
+            .iter()
+            .find_map(|c| find(&self.figures, fig.workload, c))
+            .filter(|r| r.contender != fig.contender && !fig.workload.starts_with("W6"));
             let versus = reference.map_or("—".to_owned(), |r| {
                 format!("{:.2}x", r.median() / fig.median())
             });

@@ -71,6 +71,13 @@ impl HttpHost {
         })
     }
 
+    /// The hooks for another wasmtime-wasi-http host (the edge host's W7 contender): each
+    /// call gives an instance's hooks, sending over TLS with this host's configuration.
+    pub(crate) fn outgoing_hooks(&self) -> impl Fn() -> LoopbackTls + Send + Sync + 'static {
+        let tls = self.tls.clone();
+        move || LoopbackTls { tls: tls.clone() }
+    }
+
     /// Compiles the component at `path` for this host's engine.
     pub fn load(&self, path: &Path) -> Result<Component> {
         Component::from_file(&self.engine, path)

@@ -15,6 +15,9 @@
 //!
 //! The bin `edge-host` serves a component from the command line; tests use [`EdgeHost`] on
 //! port 0. [`HttpState`] is the store data, shared with the benchmarks' `wasi:http` host.
+//! Outgoing `wasi:http` requests are refused ([`EdgeHost::serve`]) unless the embedder gives
+//! hooks that send them ([`EdgeHost::serve_with_hooks`]: the benchmarks' W7 serves a
+//! `wasi:http` edge function so, its host doing TLS).
 
 mod state;
 
@@ -32,11 +35,11 @@ use verified_https_host::NetworkPolicy;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx};
-use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpHooks, WasiHttpView};
 
 pub use crate::state::HttpState;
 
@@ -76,10 +79,11 @@ pub struct EdgeHost {
 }
 
 /// What every request's instance is given.
-struct Serving {
-    pre: ProxyPre<HttpState<NoOutgoingHttp>>,
+struct Serving<H: 'static> {
+    pre: ProxyPre<HttpState<H>>,
     preopens: Vec<(PathBuf, String)>,
     limits: InstanceLimits,
+    hooks: Box<dyn Fn() -> H + Send + Sync>,
 }
 
 /// Why an instance ended without answering.
@@ -132,7 +136,7 @@ impl Drop for EpochTicker {
 /// the host's `wasi:http` client: outgoing `wasi:http` requests are refused.
 struct NoOutgoingHttp;
 
-impl wasmtime_wasi_http::WasiHttpHooks for NoOutgoingHttp {
+impl WasiHttpHooks for NoOutgoingHttp {
     fn send_request(
         &mut self,
         _request: http::Request<wasmtime_wasi_http::WasiBody>,
@@ -163,6 +167,19 @@ impl EdgeHost {
         preopens: Vec<(PathBuf, String)>,
         limits: InstanceLimits,
     ) -> Result<Self> {
+        Self::serve_with_hooks(component, listen, preopens, limits, || NoOutgoingHttp)
+    }
+
+    /// The same, with each instance's outgoing `wasi:http` requests sent by the hooks `hooks`
+    /// makes for it (the host doing TLS, as for a `wasi:http` edge function; the benchmarks
+    /// run one beside ours) instead of refused.
+    pub fn serve_with_hooks<H: WasiHttpHooks + Send + 'static>(
+        component: &Path,
+        listen: SocketAddr,
+        preopens: Vec<(PathBuf, String)>,
+        limits: InstanceLimits,
+        hooks: impl Fn() -> H + Send + Sync + 'static,
+    ) -> Result<Self> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| anyhow!("{e:#}"))?;
@@ -181,6 +198,7 @@ impl EdgeHost {
             pre,
             preopens,
             limits,
+            hooks: Box::new(hooks),
         });
 
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -235,7 +253,7 @@ impl Drop for EdgeHost {
     }
 }
 
-impl Serving {
+impl<H: WasiHttpHooks + Send + 'static> Serving<H> {
     /// Runs one request through a fresh instance of the component, within its limits.
     async fn handle(
         &self,
@@ -255,7 +273,7 @@ impl Serving {
         let limits = self.limits;
         let mut store = Store::new(
             self.pre.engine(),
-            HttpState::new(wasi.build(), NoOutgoingHttp).with_memory_limit(limits.memory_bytes),
+            HttpState::new(wasi.build(), (self.hooks)()).with_memory_limit(limits.memory_bytes),
         );
         store.limiter(|state| &mut state.memory);
         // Yield to the host at every tick, so that the deadline below can stop the instance

@@ -1,14 +1,15 @@
 //! `make bench` / `make bench-quick`: runs the benchmarks of `verified_https_bench` and prints the
 //! Markdown table; `--write FILE` also puts it into FILE between the `bench:begin` and
 //! `bench:end` markers (docs/BENCHMARKS.md), with the machine, versions and date, and draws
-//! the ratios beside it (docs/bench-ratios.svg).
+//! the ratios beside it (docs/bench-ratios.svg). With `WASMTIME_CLI` naming the stock wasmtime
+//! CLI (as `make wasmtime` installs it), W7 also runs the edge function under `wasmtime serve`.
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context as _, Result, bail};
 use clap::Parser;
-use verified_https_bench::{self as bench, NodeHost, Settings, Tools};
+use verified_https_bench::{self as bench, EdgeGuests, NodeHost, Settings, Tools};
 use verified_https_host::runtime::default_component_path;
 
 /// Benchmarks of the verified-https component against native, curl and wasi:http.
@@ -21,14 +22,15 @@ struct Args {
     /// `<!-- bench:end -->`.
     #[arg(long)]
     write: Option<PathBuf>,
-    /// Only these workloads (W1 … W6, W8; repeatable), e.g. for profiling.
+    /// Only these workloads (W1 … W8; repeatable), e.g. for profiling.
     #[arg(long)]
     only: Vec<String>,
     /// The component to measure (default: the one built in this workspace); its host-crypto
     /// build is the file `verified-https-host-crypto.wasm` beside it.
     #[arg(long)]
     component: Option<PathBuf>,
-    /// The directory of the guest commands (wasi-http-get.wasm, ring-raw.wasm).
+    /// The directory of the guest commands (wasi-http-get.wasm, ring-raw.wasm) and of W7's
+    /// wasi:http edge function (edge-function-wasi-http.wasm).
     #[arg(long, default_value = "target/guests")]
     guests: PathBuf,
     /// The Node.js host, for W5's Node rows (skipped when `node` is not installed).
@@ -52,6 +54,8 @@ fn run(args: Args) -> Result<()> {
         .component
         .clone()
         .unwrap_or_else(default_component_path);
+    // The edge function composed by `make compose` beside the component.
+    let edge_function = component.with_file_name("composed/edge-function.wasm");
     let tools = Tools {
         lending_component: component.with_file_name("verified-https-host-crypto.wasm"),
         component,
@@ -61,6 +65,13 @@ fn run(args: Args) -> Result<()> {
         curl: which("curl")
             .context("curl is needed as a contender (Debian: apt-get install curl)")?,
         node_host: node_host(&args.node_host)?,
+        edge_guests: EdgeGuests {
+            edge_function,
+            wasi_http_edge_function: args.guests.join("edge-function-wasi-http.wasm"),
+            wasmtime_cli: std::env::var_os("WASMTIME_CLI")
+                .map(PathBuf::from)
+                .filter(|cli| cli.is_file()),
+        },
     };
     for path in [
         &tools.component,
@@ -68,6 +79,8 @@ fn run(args: Args) -> Result<()> {
         &tools.https_get,
         &tools.wasi_http_get,
         &tools.ring_raw,
+        &tools.edge_guests.edge_function,
+        &tools.edge_guests.wasi_http_edge_function,
     ] {
         if !path.exists() {
             bail!("{} is missing; `make bench` builds it", path.display());
