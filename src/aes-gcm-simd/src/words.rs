@@ -207,6 +207,7 @@ mod simd128 {
 
         /// One byte shuffle a word, of the two blocks whose bytes it holds (`k` and `4 + k`),
         /// instead of a load and a shift for each byte.
+        #[rustfmt::skip]
         #[inline(always)]
         fn gather(blocks: &[[u8; 16]]) -> [Self; 8] {
             let block = |i: usize| load(&blocks[i]);
@@ -214,40 +215,10 @@ mod simd128 {
             for k in 0..4 {
                 let (low, high) = (block(k), block(4 + k));
                 words[k] = Simd128(i8x16_shuffle::<
-                    0,
-                    8,
-                    1,
-                    9,
-                    2,
-                    10,
-                    3,
-                    11,
-                    16,
-                    24,
-                    17,
-                    25,
-                    18,
-                    26,
-                    19,
-                    27,
+                    0, 8, 1, 9, 2, 10, 3, 11, 16, 24, 17, 25, 18, 26, 19, 27,
                 >(low, high));
                 words[4 + k] = Simd128(i8x16_shuffle::<
-                    4,
-                    12,
-                    5,
-                    13,
-                    6,
-                    14,
-                    7,
-                    15,
-                    20,
-                    28,
-                    21,
-                    29,
-                    22,
-                    30,
-                    23,
-                    31,
+                    4, 12, 5, 13, 6, 14, 7, 15, 20, 28, 21, 29, 22, 30, 23, 31,
                 >(low, high));
             }
             words
@@ -255,45 +226,16 @@ mod simd128 {
 
         /// One byte shuffle a block, of the two words that hold its bytes (`k % 4` and
         /// `4 + k % 4`).
+        #[rustfmt::skip]
         #[inline(always)]
         fn scatter(words: &[Self; 8], blocks: &mut [[u8; 16]]) {
             for k in 0..4 {
                 let (first, second) = (words[k].0, words[4 + k].0);
                 blocks[k] = store(i8x16_shuffle::<
-                    0,
-                    2,
-                    4,
-                    6,
-                    16,
-                    18,
-                    20,
-                    22,
-                    1,
-                    3,
-                    5,
-                    7,
-                    17,
-                    19,
-                    21,
-                    23,
+                    0, 2, 4, 6, 16, 18, 20, 22, 1, 3, 5, 7, 17, 19, 21, 23,
                 >(first, second));
                 blocks[4 + k] = store(i8x16_shuffle::<
-                    8,
-                    10,
-                    12,
-                    14,
-                    24,
-                    26,
-                    28,
-                    30,
-                    9,
-                    11,
-                    13,
-                    15,
-                    25,
-                    27,
-                    29,
-                    31,
+                    8, 10, 12, 14, 24, 26, 28, 30, 9, 11, 13, 15, 25, 27, 29, 31,
                 >(first, second));
             }
         }
