@@ -136,22 +136,11 @@ impl AesGcm {
     /// tag), a batch of the backend's blocks per pass.
     fn apply_keystream(&self, nonce: &[u8; NONCE_LEN], data: &mut [u8]) {
         let mut counter = 2u32;
-        let mut batches = data.chunks_exact_mut(Batch::BYTES);
-        for batch in &mut batches {
+        for chunk in data.chunks_mut(Batch::BYTES) {
             let mut keystream = Batch::counters(nonce, counter);
             keystream.encrypt(&self.round_keys);
-            for (block, key) in batch.chunks_exact_mut(16).zip(&keystream.0) {
-                xor_block(block, key);
-            }
+            keystream.xor_into(chunk);
             counter = counter.wrapping_add(Batch::BLOCKS as u32);
-        }
-        let rest = batches.into_remainder();
-        if !rest.is_empty() {
-            let mut keystream = Batch::counters(nonce, counter);
-            keystream.encrypt(&self.round_keys);
-            for (byte, key) in rest.iter_mut().zip(keystream.0.as_flattened()) {
-                *byte ^= key;
-            }
         }
     }
 
@@ -210,6 +199,21 @@ impl Batch {
     #[inline(never)]
     fn encrypt(&mut self, round_keys: &RoundKeys<Backend>) {
         round_keys.encrypt(&mut self.0);
+    }
+
+    /// XORs the blocks into `data` (at most [`Batch::BYTES`] long): whole blocks as 128-bit
+    /// words, the bytes of a last partial one alone.
+    #[inline(always)]
+    fn xor_into(&self, data: &mut [u8]) {
+        let whole = (data.len() / 16).min(Self::BLOCKS - 1);
+        let mut blocks = data.chunks_exact_mut(16);
+        for (block, key) in (&mut blocks).zip(&self.0) {
+            xor_block(block, key);
+        }
+        let tail = blocks.into_remainder();
+        for (byte, key) in tail.iter_mut().zip(&self.0[whole]) {
+            *byte ^= key;
+        }
     }
 
     /// All-zero blocks.
