@@ -437,35 +437,6 @@ fn xor_columns(rkeys: &mut [u64; 120], offset: usize, idx_xor: usize, idx_ror: u
     }
 }
 
-/// The blocks' bytes reordered into one 64-bit word: bytes 0-3 and 8-11 of `input`,
-/// interleaved.
-#[rustfmt::skip]
-#[inline(always)]
-fn read_reordered(input: &[u8]) -> u64 {
-    u64::from(input[0x0])
-        | (u64::from(input[0x1]) << 0x10)
-        | (u64::from(input[0x2]) << 0x20)
-        | (u64::from(input[0x3]) << 0x30)
-        | (u64::from(input[0x8]) << 0x08)
-        | (u64::from(input[0x9]) << 0x18)
-        | (u64::from(input[0xa]) << 0x28)
-        | (u64::from(input[0xb]) << 0x38)
-}
-
-/// Writes `columns` back to bytes 0-3 and 8-11 of `output` (the inverse of
-/// [`read_reordered`]).
-#[inline(always)]
-fn write_reordered(columns: u64, output: &mut [u8]) {
-    output[0x0] = columns as u8;
-    output[0x1] = (columns >> 0x10) as u8;
-    output[0x2] = (columns >> 0x20) as u8;
-    output[0x3] = (columns >> 0x30) as u8;
-    output[0x8] = (columns >> 0x08) as u8;
-    output[0x9] = (columns >> 0x18) as u8;
-    output[0xa] = (columns >> 0x28) as u8;
-    output[0xb] = (columns >> 0x38) as u8;
-}
-
 /// The bit index swaps between the blocks' layout and the bitsliced one (their own inverse).
 ///
 /// A bit's 9-bit index goes from ([b]lock, [c]olumn, [r]ow, [p]osition) `b1 b0 c1 c0 r1 r0 p2
@@ -493,18 +464,10 @@ fn swap_bit_indices<W: Word>(t: &mut [W; 8]) {
     delta_swap_2(t7, t3, 4, m2);
 }
 
-/// The state of `4 * W::LANES` blocks: lane `l` holds blocks `4l` to `4l + 3`. (Plain loops:
-/// `core::array::from_fn` left its closures out of line, a sixth of AES's time.)
+/// The state of `4 * W::LANES` blocks: lane `l` holds blocks `4l` to `4l + 3`.
 #[inline(always)]
 fn bitslice<W: Word>(blocks: &[[u8; 16]]) -> [W; 8] {
-    let mut t = [W::splat(0); 8];
-    for (k, word) in t.iter_mut().enumerate() {
-        let (block, half) = (k % 4, 4 * (k / 4));
-        *word = W::from_lanes(
-            #[inline(always)]
-            |lane| read_reordered(&blocks[4 * lane + block][half..]),
-        );
-    }
+    let mut t = W::gather(blocks);
     swap_bit_indices(&mut t);
     t
 }
@@ -514,12 +477,7 @@ fn bitslice<W: Word>(blocks: &[[u8; 16]]) -> [W; 8] {
 fn inv_bitslice<W: Word>(state: &[W; 8], blocks: &mut [[u8; 16]]) {
     let mut t = *state;
     swap_bit_indices(&mut t);
-    for (k, word) in t.iter().enumerate() {
-        for lane in 0..W::LANES {
-            let block = &mut blocks[4 * lane + k % 4];
-            write_reordered(word.lane(lane), &mut block[4 * (k / 4)..]);
-        }
-    }
+    W::scatter(&t, blocks);
 }
 
 /// Copies the eight words at `src_offset` to the next eight.

@@ -139,9 +139,7 @@ impl AesGcm {
         for chunk in data.chunks_mut(Batch::BYTES) {
             let mut keystream = Batch::counters(nonce, counter);
             keystream.encrypt(&self.round_keys);
-            for (byte, key) in chunk.iter_mut().zip(keystream.0.as_flattened()) {
-                *byte ^= key;
-            }
+            keystream.xor_into(chunk);
             counter = counter.wrapping_add(Batch::BLOCKS as u32);
         }
     }
@@ -203,21 +201,49 @@ impl Batch {
         round_keys.encrypt(&mut self.0);
     }
 
+    /// XORs the blocks into `data` (at most [`Batch::BYTES`] long): whole blocks as 128-bit
+    /// words, the bytes of a last partial one alone.
+    #[inline(always)]
+    fn xor_into(&self, data: &mut [u8]) {
+        let whole = (data.len() / 16).min(Self::BLOCKS - 1);
+        let mut blocks = data.chunks_exact_mut(16);
+        for (block, key) in (&mut blocks).zip(&self.0) {
+            xor_block(block, key);
+        }
+        let tail = blocks.into_remainder();
+        for (byte, key) in tail.iter_mut().zip(&self.0[whole]) {
+            *byte ^= key;
+        }
+    }
+
     /// All-zero blocks.
     fn zeroed() -> Self {
         Batch([[0; 16]; Self::BLOCKS])
     }
 
-    /// The counter blocks `nonce || first + i` (32-bit big-endian, wrapping).
+    /// The counter blocks `nonce || first + i` (32-bit big-endian, wrapping), each written
+    /// as one 128-bit word.
     #[inline(always)]
     fn counters(nonce: &[u8; NONCE_LEN], first: u32) -> Self {
+        let mut prefix = [0u8; 16];
+        prefix[..NONCE_LEN].copy_from_slice(nonce);
+        let prefix = u128::from_le_bytes(prefix);
         let mut batch = Self::zeroed();
         for (i, block) in batch.0.iter_mut().enumerate() {
-            block[..NONCE_LEN].copy_from_slice(nonce);
-            block[NONCE_LEN..].copy_from_slice(&first.wrapping_add(i as u32).to_be_bytes());
+            let counter = first.wrapping_add(i as u32).swap_bytes();
+            *block = (prefix | (u128::from(counter) << 96)).to_le_bytes();
         }
         batch
     }
+}
+
+/// XORs `key` into the 16 bytes of `block`, as one 128-bit word.
+#[inline(always)]
+fn xor_block(block: &mut [u8], key: &[u8; 16]) {
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(block);
+    let sum = u128::from_le_bytes(bytes) ^ u128::from_le_bytes(*key);
+    block.copy_from_slice(&sum.to_le_bytes());
 }
 
 /// Refuses a message longer than one nonce's keystream.
