@@ -39,10 +39,19 @@ impl Fe {
         Fe(out.0)
     }
 
+    /// [`Fe::from_limbs`] at run time: the Montgomery product of the integer and R² is its
+    /// Montgomery form, so fiat-crypto's multiplication serves and its conversion (as large
+    /// again) stays out of the binary.
+    pub(crate) fn from_limbs_at_run_time(limbs: [u32; 8]) -> Fe {
+        /// R² mod p, the Montgomery form of R mod p = 2^256 - p.
+        const R_SQUARED: Fe = Fe::from_limbs(crate::limbs::sub(&[0; 8], &P).0);
+        Fe(limbs).mul(&R_SQUARED)
+    }
+
     /// The element of a 32-byte big-endian integer, or `None` if it is not below p.
     pub(crate) fn from_be_bytes(bytes: &[u8; 32]) -> Option<Fe> {
         let limbs = crate::limbs::from_be_bytes(bytes);
-        crate::limbs::less_than(&limbs, &P).then(|| Fe::from_limbs(limbs))
+        crate::limbs::less_than(&limbs, &P).then(|| Fe::from_limbs_at_run_time(limbs))
     }
 
     /// The integer below p as little-endian limbs (the tests' signatures need it).
@@ -60,28 +69,31 @@ impl Fe {
         Fe(out.0)
     }
 
-    /// `self²`.
+    /// `self²`: fiat-crypto's multiplication (its squaring is the same word-by-word
+    /// Montgomery algorithm, and would be as large again in the binary).
     pub(crate) const fn square(&self) -> Fe {
-        let mut out = Montgomery([0; 8]);
-        fiat::fiat_p256_square(&mut out, &Montgomery(self.0));
-        Fe(out.0)
+        self.mul(self)
     }
 
-    /// `self + other`.
+    /// `self + other` (not inlined: it is called at every step of every formula, and
+    /// inlined it would grow the component by kilobytes).
+    #[inline(never)]
     pub(crate) const fn add(&self, other: &Fe) -> Fe {
         let mut out = Montgomery([0; 8]);
         fiat::fiat_p256_add(&mut out, &Montgomery(self.0), &Montgomery(other.0));
         Fe(out.0)
     }
 
-    /// `self - other`.
+    /// `self - other` (not inlined, as [`Fe::add`]).
+    #[inline(never)]
     pub(crate) const fn sub(&self, other: &Fe) -> Fe {
         let mut out = Montgomery([0; 8]);
         fiat::fiat_p256_sub(&mut out, &Montgomery(self.0), &Montgomery(other.0));
         Fe(out.0)
     }
 
-    /// `-self`.
+    /// `-self` (not inlined, as [`Fe::add`]).
+    #[inline(never)]
     pub(crate) const fn neg(&self) -> Fe {
         let mut out = Montgomery([0; 8]);
         fiat::fiat_p256_opp(&mut out, &Montgomery(self.0));

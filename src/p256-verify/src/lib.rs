@@ -138,13 +138,15 @@ fn x_matches(point: &Jacobian, r: &Scalar) -> bool {
         return false;
     }
     let zz = point.z.square();
-    if Fe::from_limbs(r.0).mul(&zz).equals(&point.x) {
+    if Fe::from_limbs_at_run_time(r.0).mul(&zz).equals(&point.x) {
         return true;
     }
     let (r_plus_n, carried) = limbs::add(&r.0, &scalar::N);
     !carried
         && limbs::less_than(&r_plus_n, &field::P)
-        && Fe::from_limbs(r_plus_n).mul(&zz).equals(&point.x)
+        && Fe::from_limbs_at_run_time(r_plus_n)
+            .mul(&zz)
+            .equals(&point.x)
 }
 
 #[cfg(test)]

@@ -111,6 +111,7 @@ impl Jacobian {
 
     /// `2·self` ("dbl-2001-b", a = -3: 3M + 5S); the point at infinity doubles to itself
     /// (Z stays zero), and P-256 has no point of order 2.
+    #[inline(never)]
     pub(crate) const fn double(&self) -> Jacobian {
         let delta = self.z.square();
         let gamma = self.y.square();
@@ -126,6 +127,7 @@ impl Jacobian {
     }
 
     /// `self + other` (12M + 4S), for any two points: either at infinity, equal or opposite.
+    #[inline(never)]
     pub(crate) const fn add(&self, other: &Jacobian) -> Jacobian {
         if self.is_infinity() {
             return *other;
@@ -159,6 +161,7 @@ impl Jacobian {
 
     /// `self + other` for an affine `other` ("madd", 8M + 3S), for any `self`: at infinity,
     /// equal to `other` or opposite.
+    #[inline(never)]
     pub(crate) const fn add_affine(&self, other: &Affine) -> Jacobian {
         if self.is_infinity() {
             return Jacobian::from_affine(other);

@@ -74,13 +74,19 @@ impl Scalar {
         Scalar(if u == one { x1 } else { x2 })
     }
 
-    /// `self · other mod n`.
+    /// `self · other mod n`: two Montgomery products, the second by R² mod n (fiat-crypto's
+    /// conversion to Montgomery form would be as large again in the binary).
     pub(crate) fn mul(&self, other: &Scalar) -> Scalar {
-        // Montgomery multiplication of a·R by b gives a·b: one conversion, one product.
-        let mut montgomery = Montgomery([0; 8]);
-        fiat::fiat_p256_scalar_to_montgomery(&mut montgomery, &Canonical(self.0));
+        /// R² mod n, the Montgomery form of R mod n = 2^256 - n (computed at compile time).
+        const R_SQUARED: Montgomery = {
+            let mut out = Montgomery([0; 8]);
+            fiat::fiat_p256_scalar_to_montgomery(&mut out, &Canonical(limbs::sub(&[0; 8], &N).0));
+            out
+        };
+        let mut product = Montgomery([0; 8]);
+        fiat::fiat_p256_scalar_mul(&mut product, &Montgomery(self.0), &Montgomery(other.0));
         let mut out = Montgomery([0; 8]);
-        fiat::fiat_p256_scalar_mul(&mut out, &montgomery, &Montgomery(other.0));
+        fiat::fiat_p256_scalar_mul(&mut out, &product, &R_SQUARED);
         Scalar(out.0)
     }
 
