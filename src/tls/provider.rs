@@ -75,11 +75,11 @@ pub(crate) fn ring_suites() -> Vec<SupportedCipherSuite> {
 /// twice as much there). Natively ring's P-256 is assembly and stays; the host-crypto build
 /// lends it to the host.
 pub(crate) static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = {
-    use webpki::ring as alg;
     #[cfg(all(target_arch = "wasm32", not(feature = "host-crypto")))]
     use super::p256_public::{ECDSA_P256_SHA256, ECDSA_P256_SHA384};
     #[cfg(not(all(target_arch = "wasm32", not(feature = "host-crypto"))))]
     use alg::{ECDSA_P256_SHA256, ECDSA_P256_SHA384};
+    use webpki::ring as alg;
     WebPkiSupportedAlgorithms {
         all: &[
             ECDSA_P256_SHA256,
