@@ -187,7 +187,7 @@ demo: component host
 ## ChaCha20-Poly1305's tests and vectors once more inside wasm (the wasmtime CLI runs them)
 test: component host compose wasmtime node python nginx
 	WASMTIME_CLI=$(WASMTIME_CLI) $(CARGO) test --release --workspace --features verified-https/http2
-	CARGO_TARGET_WASM32_WASIP2_RUNNER=$(WASMTIME_CLI) $(CARGO) test --release --target $(TARGET) -p chacha20-poly1305-simd -p aes-gcm-simd
+	CARGO_TARGET_WASM32_WASIP2_RUNNER=$(WASMTIME_CLI) $(CARGO) test --release --target $(TARGET) -p chacha20-poly1305-simd -p aes-gcm-simd -p p256-verify
 	cd $(NODE_DIR) && npm test
 	$(VENV)/bin/pytest -q host-test/python
 

@@ -5,6 +5,8 @@
 //! - `simd_suites`: the ChaCha20-Poly1305 and AES-GCM suites over the SIMD crates, which
 //!   [`provider`] takes inside wasm in place of ring's, their records framed by `record_aead`,
 //!   their key schedule over ring's digests (`ring_key_schedule`);
+//! - `p256_public`: ECDSA P-256 checks in variable time (public inputs), which [`provider`]
+//!   takes inside wasm in place of ring's;
 //! - [`lent`]: the same suites, groups and algorithms with their math lent by the host, their
 //!   records framed by `record_aead` too;
 //! - [`verifier`]: webpki's verifier, naming a lone self-signed certificate and remembering
@@ -24,6 +26,8 @@ mod errors;
 pub mod identity;
 pub mod info;
 pub mod lent;
+#[cfg(any(test, all(target_arch = "wasm32", not(feature = "host-crypto"))))]
+mod p256_public;
 pub mod pins;
 pub mod policy;
 pub mod provider;

@@ -69,13 +69,21 @@ pub(crate) fn ring_suites() -> Vec<SupportedCipherSuite> {
     ]
 }
 
-/// The signature algorithms rustls's ring provider verifies with (the same list).
+/// The signature algorithms rustls's ring provider verifies with (the same list), with
+/// ECDSA P-256 inside the self-contained component checked in variable time by
+/// `p256_public` (its inputs are public; ring's constant-time multiplications cost more than
+/// twice as much there). Natively ring's P-256 is assembly and stays; the host-crypto build
+/// lends it to the host.
 pub(crate) static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = {
+    #[cfg(all(target_arch = "wasm32", not(feature = "host-crypto")))]
+    use super::p256_public::{ECDSA_P256_SHA256, ECDSA_P256_SHA384};
+    #[cfg(not(all(target_arch = "wasm32", not(feature = "host-crypto"))))]
+    use alg::{ECDSA_P256_SHA256, ECDSA_P256_SHA384};
     use webpki::ring as alg;
     WebPkiSupportedAlgorithms {
         all: &[
-            alg::ECDSA_P256_SHA256,
-            alg::ECDSA_P256_SHA384,
+            ECDSA_P256_SHA256,
+            ECDSA_P256_SHA384,
             alg::ECDSA_P384_SHA256,
             alg::ECDSA_P384_SHA384,
             alg::ED25519,
@@ -93,11 +101,11 @@ pub(crate) static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = {
             // In TLS 1.2 the curve is not fixed by the scheme; in TLS 1.3 it is.
             (
                 SignatureScheme::ECDSA_NISTP384_SHA384,
-                &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384],
+                &[alg::ECDSA_P384_SHA384, ECDSA_P256_SHA384],
             ),
             (
                 SignatureScheme::ECDSA_NISTP256_SHA256,
-                &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
+                &[ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
             ),
             (SignatureScheme::ED25519, &[alg::ED25519]),
             (
