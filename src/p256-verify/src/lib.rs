@@ -8,13 +8,14 @@
 //! inverts Z in the field. Here:
 //! - `u1·G + u2·Q` is one interleaved wNAF multiplication (Shamir/Straus): one chain of 256
 //!   doublings shared by both scalars, `u2` in width-5 wNAF over Q, 3Q, …, 15Q (computed per
-//!   verification, Jacobian), `u1` in width-7 wNAF over G, 3G, …, 63G (affine, computed at
+//!   verification, Jacobian), `u1` in width-6 wNAF over G, 3G, …, 31G (affine, computed at
 //!   compile time), so each nonzero digit of `u1` is a mixed addition;
 //! - the x check needs no field inversion: `r·Z² == X`, and `(r+n)·Z² == X` when `r + n < p`;
 //! - `1/s mod n` is the binary extended Euclidean algorithm;
-//! - the field arithmetic mod p and the products mod n are fiat-crypto's formally verified
-//!   32-bit Montgomery code (`p256_32`, `p256_scalar_32`), which suits wasm32: it has 32×32→64
-//!   multiplications but no 64×64→128.
+//! - the field arithmetic mod p is fiat-crypto's formally verified 32-bit Montgomery code
+//!   (`p256_32`), which suits wasm32: it has 32×32→64 multiplications but no 64×64→128; the
+//!   two products mod n of a verification are a looped Montgomery multiplication (small, and
+//!   tested against the vectors and ring like the rest).
 //!
 //! In scope: the check of a signature over a digest the caller computed (SHA-256 or SHA-384:
 //! its leftmost 256 bits are taken), a public key in SEC1 uncompressed form (`0x04 ‖ X ‖ Y`,

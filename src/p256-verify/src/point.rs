@@ -188,14 +188,15 @@ impl Jacobian {
     }
 }
 
-/// The width of G's wNAF: its table holds G, 3G, …, 63G.
-pub(crate) const G_WINDOW: u32 = 7;
+/// The width of G's wNAF: its table holds G, 3G, …, 31G (width 7 would save about five mixed
+/// additions of a verification's 37, under 2% of its time, for 1 KiB more of the component).
+pub(crate) const G_WINDOW: u32 = 6;
 
 /// G's odd multiples `(2i+1)·G`, affine, computed at compile time (fiat-crypto's functions
-/// are `const fn`): 2 KiB of constants, no run-time setup.
+/// are `const fn`): 1 KiB of constants, no run-time setup.
 pub(crate) static G_ODD_MULTIPLES: [Affine; 1 << (G_WINDOW - 2)] = odd_multiples_of_g();
 
-/// G, 3G, …, 63G made affine with one inversion (Montgomery's trick).
+/// G, 3G, …, 31G made affine with one inversion (Montgomery's trick).
 const fn odd_multiples_of_g() -> [Affine; 1 << (G_WINDOW - 2)] {
     const COUNT: usize = 1 << (G_WINDOW - 2);
     let g = Jacobian::from_affine(&G);

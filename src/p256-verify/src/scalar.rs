@@ -1,10 +1,7 @@
 //! Integers mod the group order n, as ECDSA's r, s, the digest and u1, u2 are: the range
-//! checks, a variable-time inversion (binary extended Euclid) and products over
-//! fiat-crypto's `p256_scalar_32`, and the wNAF digits of a scalar.
-
-use fiat::fiat_p256_scalar_montgomery_domain_field_element as Montgomery;
-use fiat::fiat_p256_scalar_non_montgomery_domain_field_element as Canonical;
-use fiat_crypto::p256_scalar_32 as fiat;
+//! checks, a variable-time inversion (binary extended Euclid), products by a looped
+//! Montgomery multiplication (a verification takes two: u1 and u2, so its size matters and
+//! its speed does not), and the wNAF digits of a scalar.
 
 use crate::limbs;
 
@@ -74,20 +71,13 @@ impl Scalar {
         Scalar(if u == one { x1 } else { x2 })
     }
 
-    /// `self · other mod n`: two Montgomery products, the second by R² mod n (fiat-crypto's
-    /// conversion to Montgomery form would be as large again in the binary).
+    /// `self · other mod n`: the Montgomery product (`self · other / R`), then its Montgomery
+    /// product with R² mod n.
     pub(crate) fn mul(&self, other: &Scalar) -> Scalar {
-        /// R² mod n, the Montgomery form of R mod n = 2^256 - n (computed at compile time).
-        const R_SQUARED: Montgomery = {
-            let mut out = Montgomery([0; 8]);
-            fiat::fiat_p256_scalar_to_montgomery(&mut out, &Canonical(limbs::sub(&[0; 8], &N).0));
-            out
-        };
-        let mut product = Montgomery([0; 8]);
-        fiat::fiat_p256_scalar_mul(&mut product, &Montgomery(self.0), &Montgomery(other.0));
-        let mut out = Montgomery([0; 8]);
-        fiat::fiat_p256_scalar_mul(&mut out, &product, &R_SQUARED);
-        Scalar(out.0)
+        Scalar(montgomery_mul(
+            &montgomery_mul(&self.0, &other.0),
+            &R_SQUARED,
+        ))
     }
 
     /// The width-`w` non-adjacent form: digits `d[i]`, each zero or odd with `|d| < 2^(w-1)`,
@@ -120,6 +110,62 @@ impl Scalar {
         }
         digits
     }
+}
+
+/// `-1/n mod 2^32`, for Montgomery reduction: Newton's iteration doubles the correct low
+/// bits of `1/n` each step (3 are correct at the start, as n is odd), so five steps give 32.
+const N_PRIME: u32 = {
+    let mut inverse = N[0];
+    let mut step = 0;
+    while step < 5 {
+        inverse = inverse.wrapping_mul(2u32.wrapping_sub(N[0].wrapping_mul(inverse)));
+        step += 1;
+    }
+    inverse.wrapping_neg()
+};
+
+/// R² mod n with R = 2^256: R mod n (2^256 - n, below n) doubled mod n 256 times.
+const R_SQUARED: [u32; 8] = {
+    let mut value = limbs::sub(&[0; 8], &N).0;
+    let mut step = 0;
+    while step < 256 {
+        let (doubled, carry) = limbs::add(&value, &value);
+        let (reduced, borrowed) = limbs::sub(&doubled, &N);
+        value = if carry || !borrowed { reduced } else { doubled };
+        step += 1;
+    }
+    value
+};
+
+/// `a · b / R mod n` for `a, b < n`, word by word (CIOS: each of b's limbs is multiplied in,
+/// then one multiple of n clears the lowest limb), below n.
+fn montgomery_mul(a: &[u32; 8], b: &[u32; 8]) -> [u32; 8] {
+    // The running sum, below 2n, with two limbs above the eight.
+    let mut t = [0u32; 10];
+    for &b_limb in b {
+        let mut carry = 0u64;
+        for j in 0..8 {
+            let sum = u64::from(t[j]) + u64::from(a[j]) * u64::from(b_limb) + carry;
+            t[j] = sum as u32;
+            carry = sum >> 32;
+        }
+        let sum = u64::from(t[8]) + carry;
+        t[8] = sum as u32;
+        t[9] = (sum >> 32) as u32;
+        let m = t[0].wrapping_mul(N_PRIME);
+        let mut carry = (u64::from(t[0]) + u64::from(m) * u64::from(N[0])) >> 32;
+        for j in 1..8 {
+            let sum = u64::from(t[j]) + u64::from(m) * u64::from(N[j]) + carry;
+            t[j - 1] = sum as u32;
+            carry = sum >> 32;
+        }
+        let sum = u64::from(t[8]) + carry;
+        t[7] = sum as u32;
+        t[8] = t[9] + (sum >> 32) as u32;
+    }
+    let low: [u32; 8] = [t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]];
+    let (reduced, borrowed) = limbs::sub(&low, &N);
+    if t[8] != 0 || !borrowed { reduced } else { low }
 }
 
 /// `x/2 mod n`.
@@ -176,7 +222,7 @@ mod tests {
             minus_one,
             all_ones,
         ] {
-            for w in [5, 7] {
+            for w in [5, 6, 7] {
                 let digits = k.wnaf(w);
                 // Σ d[i]·2^i by Horner from the top, in 9 limbs of i64 (the top one signed).
                 let mut sum = [0i64; 9];
