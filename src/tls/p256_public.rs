@@ -2,7 +2,7 @@
 //! `p256-verify` crate (every input of a verification is public), under webpki's algorithm
 //! identifiers for `ECDSA_P256_SHA256` and `ECDSA_P256_SHA384`: the self-contained
 //! component's P-256 checks inside wasm, where ring's two constant-time multiplications cost
-//! several times more. The message is hashed with ring's digest.
+//! about 1.4x as much. The message is hashed with ring's digest.
 
 use ring::digest;
 use rustls_pki_types::{
