@@ -71,8 +71,8 @@ pub(crate) fn ring_suites() -> Vec<SupportedCipherSuite> {
 
 /// The signature algorithms rustls's ring provider verifies with (the same list), with
 /// ECDSA P-256 inside the self-contained component checked in variable time by
-/// `p256_public` (its inputs are public; ring's constant-time multiplications cost more than
-/// twice as much there). Natively ring's P-256 is assembly and stays; the host-crypto build
+/// `p256_public` (its inputs are public; ring's constant-time multiplications cost about
+/// 1.4x as much there). Natively ring's P-256 is assembly and stays; the host-crypto build
 /// lends it to the host.
 pub(crate) static SIGNATURE_ALGORITHMS: WebPkiSupportedAlgorithms = {
     #[cfg(all(target_arch = "wasm32", not(feature = "host-crypto")))]

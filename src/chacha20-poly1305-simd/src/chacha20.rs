@@ -28,9 +28,7 @@ impl ChaCha20 {
 
     /// XORs the keystream from block `counter` on into `data`, with the backend `L`. The
     /// caller keeps `counter + data.len() / 64` within 32 bits (the AEAD's length limit).
-    /// Not inlined: seal and open share one copy (4.5 KB of the component), called once a
-    /// record.
-    #[inline(never)]
+    #[inline(always)]
     pub(crate) fn apply_keystream_with<L: Lanes>(&self, mut counter: u32, data: &mut [u8]) {
         let mut chunks = data.chunks_exact_mut(FOUR_BLOCKS);
         for chunk in &mut chunks {
