@@ -141,6 +141,28 @@ impl Jacobian {
         let u2 = other.x.mul(&z1z1);
         let s1 = self.y.mul(&other.z).mul(&z2z2);
         let s2 = other.y.mul(&self.z).mul(&z1z1);
+        self.sum_of_projections(u1, s1, u2, s2, self.z.mul(&other.z))
+    }
+
+    /// `self + other` for an affine `other` ("madd", 8M + 3S), for any `self`: at infinity,
+    /// equal to `other` or opposite.
+    #[inline(never)]
+    pub(crate) const fn add_affine(&self, other: &Affine) -> Jacobian {
+        if self.is_infinity() {
+            return Jacobian::from_affine(other);
+        }
+        let z1z1 = self.z.square();
+        let u2 = other.x.mul(&z1z1);
+        let s2 = other.y.mul(&self.z).mul(&z1z1);
+        self.sum_of_projections(self.x, self.y, u2, s2, self.z)
+    }
+
+    /// The end both additions share: the sum of `self` and a second point, given both points'
+    /// x and y brought to a common denominator (`u1, s1` for `self`, `u2, s2` for the other)
+    /// and the product of their z's (`z1z2`); equal points are doubled, opposite ones give
+    /// infinity.
+    #[inline(always)]
+    const fn sum_of_projections(&self, u1: Fe, s1: Fe, u2: Fe, s2: Fe, z1z2: Fe) -> Jacobian {
         let h = u2.sub(&u1);
         let r = s2.sub(&s1);
         if h.is_zero() {
@@ -155,35 +177,7 @@ impl Jacobian {
         let v = u1.mul(&hh);
         let x = r.square().sub(&hhh).sub(&v.double());
         let y = r.mul(&v.sub(&x)).sub(&s1.mul(&hhh));
-        let z = self.z.mul(&other.z).mul(&h);
-        Jacobian { x, y, z }
-    }
-
-    /// `self + other` for an affine `other` ("madd", 8M + 3S), for any `self`: at infinity,
-    /// equal to `other` or opposite.
-    #[inline(never)]
-    pub(crate) const fn add_affine(&self, other: &Affine) -> Jacobian {
-        if self.is_infinity() {
-            return Jacobian::from_affine(other);
-        }
-        let z1z1 = self.z.square();
-        let u2 = other.x.mul(&z1z1);
-        let s2 = other.y.mul(&self.z).mul(&z1z1);
-        let h = u2.sub(&self.x);
-        let r = s2.sub(&self.y);
-        if h.is_zero() {
-            return if r.is_zero() {
-                self.double()
-            } else {
-                Jacobian::INFINITY
-            };
-        }
-        let hh = h.square();
-        let hhh = h.mul(&hh);
-        let v = self.x.mul(&hh);
-        let x = r.square().sub(&hhh).sub(&v.double());
-        let y = r.mul(&v.sub(&x)).sub(&self.y.mul(&hhh));
-        let z = self.z.mul(&h);
+        let z = z1z2.mul(&h);
         Jacobian { x, y, z }
     }
 }
